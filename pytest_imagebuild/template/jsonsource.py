@@ -1,0 +1,211 @@
+"""JSON parsing that remembers the line of every key, so errors can point into the file.
+
+The standard library's decoder forgets positions; templates are small, so a plain
+recursive-descent parser is fast enough and lets us explain typographic quotes precisely.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Problem, TemplateError
+
+JsonPath = tuple[str | int, ...]
+
+TYPOGRAPHIC_QUOTES = {
+    "\u201c": "left double quotation mark",
+    "\u201d": "right double quotation mark",
+    "\u2018": "left single quotation mark",
+    "\u2019": "right single quotation mark",
+    "\u201e": "double low-9 quotation mark",
+    "\u00ab": "left-pointing double angle quotation mark",
+    "\u00bb": "right-pointing double angle quotation mark",
+}
+
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def format_path(path: JsonPath) -> str:
+    """Render a path the way users write it: builders[0].client_id."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+@dataclass
+class SourceMap:
+    """Where each path of a parsed document starts (1-based lines)."""
+
+    file: str
+    lines: dict[JsonPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: JsonPath) -> int | None:
+        """Line of the path, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def problem(self, path: JsonPath, message: str) -> Problem:
+        return Problem(self.file, self.line_of(path), format_path(path), message)
+
+
+class _Parser:
+    def __init__(self, text: str, source: SourceMap):
+        self.text = text
+        self.pos = 0
+        self.source = source
+
+    def fail(self, message: str, pos: int | None = None) -> TemplateError:
+        pos = self.pos if pos is None else pos
+        line = self.text.count("\n", 0, pos) + 1
+        start = self.text.rfind("\n", 0, pos) + 1
+        end = self.text.find("\n", pos)
+        text_line = self.text[start : end if end != -1 else len(self.text)]
+        column = pos - start + 1
+        shown = text_line.expandtabs(1)
+        detail = f"{message} at line {line}, column {column}:\n      {shown}\n      {' ' * (column - 1)}^"
+        return TemplateError([Problem(self.source.file, line, "", detail)])
+
+    def line(self) -> int:
+        return self.text.count("\n", 0, self.pos) + 1
+
+    def skip_ws(self) -> None:
+        text, pos = self.text, self.pos
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        self.pos = pos
+
+    def unexpected(self, expected: str) -> TemplateError:
+        if self.pos >= len(self.text):
+            return self.fail(f"JSON syntax error: unexpected end of file, expected {expected}")
+        char = self.text[self.pos]
+        if char in TYPOGRAPHIC_QUOTES:
+            return self.fail(
+                f"JSON syntax error: typographic quote {char!r} ({TYPOGRAPHIC_QUOTES[char]}) "
+                "where JSON needs a straight double quote (\"); the template was probably copied "
+                "from a web page or word processor, replace every \u201c \u201d \u2018 \u2019 "
+                "with \""
+            )
+        return self.fail(f"JSON syntax error: invalid character {char!r}, expected {expected}")
+
+    def value(self, path: JsonPath) -> Any:
+        self.skip_ws()
+        self.source.lines.setdefault(path, self.line())
+        if self.pos >= len(self.text):
+            raise self.unexpected("a value")
+        char = self.text[self.pos]
+        if char == "{":
+            return self.object(path)
+        if char == "[":
+            return self.array(path)
+        if char == '"':
+            return self.string()
+        for literal, result in (("true", True), ("false", False), ("null", None)):
+            if self.text.startswith(literal, self.pos):
+                self.pos += len(literal)
+                return result
+        match = _NUMBER.match(self.text, self.pos)
+        if match:
+            self.pos = match.end()
+            number = match.group()
+            return float(number) if any(c in number for c in ".eE") else int(number)
+        raise self.unexpected("a value")
+
+    def object(self, path: JsonPath) -> dict[str, Any]:
+        self.pos += 1
+        result: dict[str, Any] = {}
+        self.skip_ws()
+        if self.text.startswith("}", self.pos):
+            self.pos += 1
+            return result
+        while True:
+            self.skip_ws()
+            if not self.text.startswith('"', self.pos):
+                raise self.unexpected("a double-quoted key")
+            key_line = self.line()
+            key = self.string()
+            self.source.lines[(*path, key)] = key_line
+            self.skip_ws()
+            if not self.text.startswith(":", self.pos):
+                raise self.unexpected("':' after a key")
+            self.pos += 1
+            result[key] = self.value((*path, key))
+            self.skip_ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            if self.text.startswith("}", self.pos):
+                self.pos += 1
+                return result
+            raise self.unexpected("',' or '}' after an object member")
+
+    def array(self, path: JsonPath) -> list[Any]:
+        self.pos += 1
+        result: list[Any] = []
+        self.skip_ws()
+        if self.text.startswith("]", self.pos):
+            self.pos += 1
+            return result
+        while True:
+            result.append(self.value((*path, len(result))))
+            self.skip_ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            if self.text.startswith("]", self.pos):
+                self.pos += 1
+                return result
+            raise self.unexpected("',' or ']' after an array element")
+
+    def string(self) -> str:
+        start = self.pos
+        self.pos += 1
+        parts: list[str] = []
+        text = self.text
+        while True:
+            end = self.pos
+            while end < len(text) and text[end] not in '"\\\n' and text[end] >= " ":
+                end += 1
+            parts.append(text[self.pos : end])
+            self.pos = end
+            if end >= len(text) or text[end] == "\n":
+                raise self.fail("JSON syntax error: string not closed before the end of the line", start)
+            char = text[end]
+            if char == '"':
+                self.pos += 1
+                return "".join(parts)
+            if char != "\\":
+                raise self.fail("JSON syntax error: control character in string")
+            escape = text[end + 1 : end + 2]
+            if escape == "u":
+                digits = text[end + 2 : end + 6]
+                if not re.fullmatch(r"[0-9a-fA-F]{4}", digits):
+                    raise self.fail("JSON syntax error: bad \\u escape", end)
+                parts.append(chr(int(digits, 16)))
+                self.pos = end + 6
+            elif escape in _ESCAPES:
+                parts.append(_ESCAPES[escape])
+                self.pos = end + 2
+            else:
+                raise self.fail(f"JSON syntax error: invalid escape '\\{escape}'", end)
+
+
+def parse_json(text: str, file: str) -> tuple[Any, SourceMap]:
+    """Parse JSON text; on a syntax error raise TemplateError with line, column and a caret."""
+    source = SourceMap(file)
+    parser = _Parser(text.lstrip("\ufeff"), source)
+    value = parser.value(())
+    parser.skip_ws()
+    if parser.pos != len(parser.text):
+        raise parser.unexpected("end of file after the top-level value")
+    return value, source
