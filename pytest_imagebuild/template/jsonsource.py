@@ -73,7 +73,8 @@ class _Parser:
         text_line = self.text[start : end if end != -1 else len(self.text)]
         column = pos - start + 1
         shown = text_line.expandtabs(1)
-        detail = f"{message} at line {line}, column {column}:\n      {shown}\n      {' ' * (column - 1)}^"
+        caret = " " * (column - 1) + "^"
+        detail = f"{message} at line {line}, column {column}:\n      {shown}\n      {caret}"
         return TemplateError([Problem(self.source.file, line, "", detail)])
 
     def line(self) -> int:
@@ -92,9 +93,9 @@ class _Parser:
         if char in TYPOGRAPHIC_QUOTES:
             return self.fail(
                 f"JSON syntax error: typographic quote {char!r} ({TYPOGRAPHIC_QUOTES[char]}) "
-                "where JSON needs a straight double quote (\"); the template was probably copied "
+                'where JSON needs a straight double quote ("); the template was probably copied '
                 "from a web page or word processor, replace every \u201c \u201d \u2018 \u2019 "
-                "with \""
+                'with "'
             )
         return self.fail(f"JSON syntax error: invalid character {char!r}, expected {expected}")
 
@@ -179,7 +180,9 @@ class _Parser:
             parts.append(text[self.pos : end])
             self.pos = end
             if end >= len(text) or text[end] == "\n":
-                raise self.fail("JSON syntax error: string not closed before the end of the line", start)
+                raise self.fail(
+                    "JSON syntax error: string not closed before the end of the line", start
+                )
             char = text[end]
             if char == '"':
                 self.pos += 1

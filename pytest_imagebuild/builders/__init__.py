@@ -1,0 +1,1 @@
+"""Builders: turn a BuildPlan into an Artifact through ordered steps with cleanups."""

@@ -1,0 +1,99 @@
+"""Steps with cleanups, Packer's multistep idea: cleanups run newest first, whatever failed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import BuildError, ImagebuildError
+from ..template.model import BuildPlan
+from ..ui import BuildUI
+
+
+@dataclass
+class Artifact:
+    """What a build produced: files and/or a cloud resource id, plus what launchers need."""
+
+    builder_type: str
+    build_name: str
+    id: str = ""
+    files: list[Path] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    stage_times: dict[str, float] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        if self.files:
+            return ", ".join(str(path) for path in self.files)
+        return self.id or "(no files)"
+
+
+@dataclass
+class BuildContext:
+    """What a builder gets from the session: where to work, how to report, what to do on error."""
+
+    plan: BuildPlan
+    ui: BuildUI
+    workdir: Path
+    on_error: str = "cleanup"
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class Step(Protocol):
+    name: str
+
+    def run(self, ctx: BuildContext) -> None: ...
+
+    def cleanup(self, ctx: BuildContext) -> None: ...
+
+
+class Builder(Protocol):
+    def __init__(self, ctx: BuildContext) -> None: ...
+
+    def steps(self) -> list[Step]: ...
+
+    def artifact(self) -> Artifact: ...
+
+
+def run_steps(
+    ctx: BuildContext, steps: list[Step], clock: Callable[[], float] = time.monotonic
+) -> dict[str, float]:
+    """Run steps in order; run the cleanups of every started step newest first, always.
+
+    With on_error=abort a failed build keeps its resources and the error says so.
+    """
+    started: list[Step] = []
+    times: dict[str, float] = {}
+    failed = True
+    try:
+        for step in steps:
+            started.append(step)
+            begin = clock()
+            step.run(ctx)
+            times[step.name] = clock() - begin
+        failed = False
+    finally:
+        if failed and ctx.on_error == "abort":
+            for step in reversed(started):
+                ctx.ui.say(f"aborted: skipping cleanup of step {step.name!r}")
+        else:
+            _cleanup(ctx, started)
+    return times
+
+
+def _cleanup(ctx: BuildContext, started: list[Step]) -> None:
+    errors: list[str] = []
+    for step in reversed(started):
+        try:
+            step.cleanup(ctx)
+        except Exception as error:  # a failing cleanup must not stop the ones after it
+            errors.append(f"{step.name}: {error}")
+            ctx.ui.error(f"cleanup of step {step.name!r} failed: {error}")
+    if errors:
+        raise BuildError("cleanup failed, resources may be left behind: " + "; ".join(errors))
+
+
+class BuilderNotAvailable(ImagebuildError):
+    pass

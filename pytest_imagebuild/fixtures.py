@@ -1,0 +1,97 @@
+"""Fixtures for tests tied to a template: which template and build, the parsed template, the image.
+
+Each is a fixture so a project can override the policy in its own conftest.py, the way
+pytest-recording lets users override ``vcr_config``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .builders.base import Artifact
+from .collect import SETTINGS_KEY, STORE_KEY
+from .errors import ImagebuildError
+from .settings import Settings
+from .template import Template
+
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """The template file and build name a test is about."""
+
+    template: Path
+    build: str | None
+
+
+def _companion_templates(test_file: Path) -> list[Path]:
+    """test_debian_nginx.py pairs with debian-nginx.json or debian_nginx.json beside it."""
+    stem = test_file.stem.removeprefix("test_")
+    names = {f"{stem}.json", f"{stem.replace('_', '-')}.json"}
+    return [
+        test_file.parent / name for name in sorted(names) if (test_file.parent / name).is_file()
+    ]
+
+
+def find_target(request: pytest.FixtureRequest, settings: Settings) -> ImageTarget:
+    marker = request.node.get_closest_marker("imagebuild")
+    kwargs = dict(marker.kwargs) if marker else {}
+    if marker and marker.args:
+        kwargs.setdefault("template", marker.args[0])
+    build = kwargs.get("builder") or kwargs.get("build")
+    if kwargs.get("template"):
+        path = Path(kwargs["template"])
+        if not path.is_absolute():
+            path = Path(request.node.path).parent / path
+        return ImageTarget(path.resolve(), build)
+    companions = _companion_templates(Path(request.node.path))
+    if companions:
+        return ImageTarget(companions[0].resolve(), build)
+    if len(settings.templates) == 1:
+        return ImageTarget(settings.templates[0], build)
+    raise ImagebuildError(
+        f"{request.node.nodeid}: cannot tell which template this test is about; mark it with "
+        "@pytest.mark.imagebuild(template='file.json', builder='name'), name the test file "
+        "test_<template>.py beside the template, or pass exactly one --image-template."
+    )
+
+
+@pytest.fixture(scope="session")
+def imagebuild_settings(pytestconfig: pytest.Config) -> Settings:
+    """Options and ini keys of this run."""
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture
+def image_target(request: pytest.FixtureRequest, imagebuild_settings: Settings) -> ImageTarget:
+    """Which template and build this test uses (marker, companion file or --image-template)."""
+    return find_target(request, imagebuild_settings)
+
+
+@pytest.fixture
+def image_template(pytestconfig: pytest.Config, image_target: ImageTarget) -> Template:
+    """The parsed and validated template."""
+    return pytestconfig.stash[STORE_KEY].template(image_target.template)
+
+
+@pytest.fixture
+def image_build_name(
+    image_template: Template, image_target: ImageTarget, imagebuild_settings: Settings
+) -> str:
+    """The marker's build, else the first one --image-only/--image-except select."""
+    if image_target.build:
+        return image_target.build
+    selected = [n for n in image_template.build_names if imagebuild_settings.selects(n)]
+    if not selected:
+        raise ImagebuildError(
+            f"{image_template.path}: no build selected by --image-only/--image-except"
+        )
+    return selected[0]
+
+
+@pytest.fixture
+def image(pytestconfig: pytest.Config, image_template: Template, image_build_name: str) -> Artifact:
+    """The built image: built once per session, shared by every test that asks for it."""
+    return pytestconfig.stash[STORE_KEY].build(image_template.path, image_build_name)

@@ -1,0 +1,1 @@
+"""Post-processors: what happens to an artifact after its build (manifest, checksum, ...)."""

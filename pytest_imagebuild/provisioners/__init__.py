@@ -1,0 +1,1 @@
+"""Provisioners: what runs inside the machine being built (shell, file, powershell, ...)."""

@@ -1,0 +1,76 @@
+"""The shell provisioner: upload scripts (or inline commands) and run them over the communicator."""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import BuildError
+from ..template.gotemplate import Renderer
+from ..template.types import as_bool
+from .base import ProvisionContext, remaining
+
+DEFAULT_EXECUTE = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
+DEFAULT_SHEBANG = "/bin/sh -e"
+
+
+def env_assignments(env: dict[str, str]) -> str:
+    return " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+
+
+def script_sources(config: dict[str, Any], shebang: str, workdir: Path) -> list[Path]:
+    """The local scripts to run: script, scripts, or inline written to a temp file."""
+    if config.get("inline"):
+        lines = config["inline"] if isinstance(config["inline"], list) else [config["inline"]]
+        path = workdir / "inline.sh"
+        path.write_text(f"#!{shebang}\n" + "\n".join(str(line) for line in lines) + "\n")
+        return [path]
+    scripts = config.get("scripts") or []
+    if config.get("script"):
+        scripts = [config["script"], *scripts]
+    return [Path(str(script)) for script in (scripts if isinstance(scripts, list) else [scripts])]
+
+
+def valid_codes(config: dict[str, Any]) -> Sequence[int]:
+    codes = config.get("valid_exit_codes") or [0]
+    return [int(code) for code in (codes if isinstance(codes, list) else [codes])]
+
+
+def provision(ctx: ProvisionContext, config: dict[str, Any]) -> None:
+    comm = ctx.require_communicator("shell")
+    env = dict(ctx.build_env)
+    for item in config.get("environment_vars") or []:
+        key, _, value = str(item).partition("=")
+        env[key] = value
+    remote_folder = str(config.get("remote_folder") or "/tmp")
+    execute = str(config.get("execute_command") or DEFAULT_EXECUTE)
+    expect_disconnect = as_bool(config.get("expect_disconnect", False))
+    codes = valid_codes(config)
+    with tempfile.TemporaryDirectory(prefix="imagebuild-shell-") as workdir:
+        for index, script in enumerate(
+            script_sources(
+                config, str(config.get("inline_shebang") or DEFAULT_SHEBANG), Path(workdir)
+            )
+        ):
+            remote = str(config.get("remote_path") or f"{remote_folder}/script_{index}.sh")
+            ctx.ui.say(f"Provisioning with shell script: {script}")
+            if not script.is_file():
+                raise BuildError(f"Bad script '{script}': no such file")
+            comm.upload(script, remote)
+            command = Renderer({}, {"Path": remote, "Vars": env_assignments(env)}, {}).render(
+                execute
+            )
+            status = comm.run(command, timeout=remaining(ctx), on_output=ctx.ui.message)
+            if status is None and expect_disconnect:
+                ctx.ui.message("Remote end disconnected as expected")
+                continue
+            if status not in codes:
+                raise BuildError(
+                    f"Script exited with non-zero exit status: {status}. "
+                    f"Allowed exit codes are: {list(codes)}"
+                )
+            if not as_bool(config.get("skip_clean", False)):
+                comm.run(f"rm -f {shlex.quote(remote)}", timeout=60)

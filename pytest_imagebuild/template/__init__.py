@@ -1,0 +1,47 @@
+"""Packer legacy JSON templates: parsing, variables, interpolation and validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..errors import Problem, TemplateError
+from .functions import RunContext
+from .loader import read_template
+from .model import BuildPlan, Template
+from .plans import plan_builds
+from .validate import validate_template
+
+__all__ = ["BuildPlan", "RunContext", "Template", "check", "load_template", "plan_builds"]
+
+
+def check(
+    path: str | Path,
+    variables: Mapping[str, str] | None = None,
+    var_files: Sequence[str | Path] = (),
+    run: RunContext | None = None,
+    only: Sequence[str] = (),
+    except_: Sequence[str] = (),
+) -> list[Problem]:
+    """Every problem of a template, like `packer validate`; an empty list means valid."""
+    template, problems = read_template(path, variables, var_files, run)
+    if template is None:
+        return problems
+    return problems + validate_template(template, only, except_)
+
+
+def load_template(
+    path: str | Path,
+    variables: Mapping[str, str] | None = None,
+    var_files: Sequence[str | Path] = (),
+    run: RunContext | None = None,
+    only: Sequence[str] = (),
+    except_: Sequence[str] = (),
+) -> Template:
+    """A valid template, or TemplateError listing every problem."""
+    template, problems = read_template(path, variables, var_files, run)
+    if template is not None:
+        problems += validate_template(template, only, except_)
+    if problems or template is None:
+        raise TemplateError(problems)
+    return template

@@ -1,0 +1,175 @@
+"""Packer's template functions, fixed for one run so that replay sends identical requests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .gotemplate import Deferred, Function, RenderError
+
+PACKER_COMPAT_VERSION = "1.6.6"
+
+# Go reference-time layout elements, longest first so "2006" wins over "2".
+_GO_LAYOUT = [
+    ("January", "%B"),
+    ("Monday", "%A"),
+    ("2006", "%Y"),
+    ("-07:00", "%:z"),
+    ("-0700", "%z"),
+    ("Z07:00", "Z"),
+    ("Jan", "%b"),
+    ("Mon", "%a"),
+    ("MST", "%Z"),
+    ("002", "%j"),
+    ("01", "%m"),
+    ("02", "%d"),
+    ("_2", "%e"),
+    ("15", "%H"),
+    ("03", "%I"),
+    ("04", "%M"),
+    ("05", "%S"),
+    ("06", "%y"),
+    ("PM", "%p"),
+    ("pm", "%p"),
+    ("1", "%-m"),
+    ("2", "%-d"),
+    ("3", "%-I"),
+    ("4", "%-M"),
+    ("5", "%-S"),
+]
+_ISO_LAYOUT = "2006-01-02T15:04:05Z07:00"
+_CLEAN_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def go_time_format(moment: datetime, layout: str) -> str:
+    """Format a time with a Go layout string such as "2006-01-02T15:04:05Z07:00"."""
+    out: list[str] = []
+    pos = 0
+    while pos < len(layout):
+        for token, directive in _GO_LAYOUT:
+            if layout.startswith(token, pos):
+                out.append(_directive(moment, directive))
+                pos += len(token)
+                break
+        else:
+            out.append(layout[pos])
+            pos += 1
+    return "".join(out)
+
+
+def _directive(moment: datetime, directive: str) -> str:
+    if directive == "Z":
+        return "Z" if not moment.utcoffset() else _directive(moment, "%:z")
+    if directive.startswith("%-"):
+        return str(int(moment.strftime("%" + directive[2:])))
+    if directive == "%:z":
+        raw = moment.strftime("%z") or "+0000"
+        return raw[:3] + ":" + raw[3:]
+    return moment.strftime(directive)
+
+
+def clean_resource_name(value: str) -> str:
+    """Azure's rule: only letters, digits, '-', '_' and '.'; no trailing '-', '_' or '.'."""
+    return _CLEAN_NAME.sub("-", value).rstrip("-_.")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Values that stay the same for a whole run: one timestamp, one uuid, one seed.
+
+    With a seed (issue: record/replay) they are derived from it, so a replayed run renders
+    the template byte for byte as the recording did.
+    """
+
+    started: datetime
+    run_uuid: str
+    seed: str = ""
+    cwd: Path = field(default_factory=Path.cwd)
+
+    def wallclock(self) -> float:
+        """Now, except in a seeded (recorded or replayed) run, where time stands at the start."""
+        return self.started.timestamp() if self.seed else time.time()
+
+    @classmethod
+    def create(cls, seed: str | None = None, started: datetime | None = None) -> RunContext:
+        if seed:
+            digest = hashlib.sha256(seed.encode()).hexdigest()
+            run_uuid = str(uuidlib.UUID(digest[:32]))
+        else:
+            run_uuid = str(uuidlib.uuid4())
+        moment = started or datetime.fromtimestamp(int(time.time()), tz=timezone.utc)
+        return cls(started=moment, run_uuid=run_uuid, seed=seed or "")
+
+
+def _split(text: str, separator: str, index: int) -> str:
+    parts = str(text).split(separator)
+    if not 0 <= int(index) < len(parts):
+        raise RenderError(f"split: index {index} out of range for {text!r}")
+    return parts[int(index)]
+
+
+def _replace(old: str, new: str, count: int, text: str) -> str:
+    return str(text).replace(old, new, int(count) if int(count) >= 0 else -1)
+
+
+def _strftime(fmt: str, moment: datetime) -> str:
+    return moment.strftime(fmt)
+
+
+def base_functions(
+    run: RunContext, template_dir: Path, build: Mapping[str, str] | None = None
+) -> dict[str, Function]:
+    """Functions available in every section of a template."""
+    build = build or {}
+
+    def build_name() -> str:
+        if "name" not in build:
+            raise Deferred("build_name")
+        return build["name"]
+
+    def build_type() -> str:
+        if "type" not in build:
+            raise Deferred("build_type")
+        return build["type"]
+
+    def build_value(key: str) -> Any:
+        raise Deferred(f"build {key}")
+
+    return {
+        "template_dir": lambda: str(template_dir.resolve()),
+        "pwd": lambda: str(run.cwd),
+        "timestamp": lambda: str(int(run.started.timestamp())),
+        "uuid": lambda: run.run_uuid,
+        "isotime": lambda layout=_ISO_LAYOUT: go_time_format(run.started, layout),
+        "strftime": lambda fmt: _strftime(fmt, run.started),
+        "build_name": build_name,
+        "build_type": build_type,
+        "build": build_value,
+        "split": _split,
+        "replace": _replace,
+        "replace_all": lambda old, new, text: str(text).replace(old, new),
+        "lower": lambda text: str(text).lower(),
+        "upper": lambda text: str(text).upper(),
+        "packer_version": lambda: PACKER_COMPAT_VERSION,
+    }
+
+
+def env_function(environ: Mapping[str, str] | None = None) -> Function:
+    source = os.environ if environ is None else environ
+    return lambda name: source.get(name, "")
+
+
+NETWORK_FUNCTIONS = {
+    "consul_key": "reading Consul keys is not supported by pytest-imagebuild",
+    "vault": "reading HashiCorp Vault secrets is not supported by pytest-imagebuild",
+    "aws_secretsmanager": "reading AWS Secrets Manager is not supported by pytest-imagebuild",
+}
+VARIABLES_ONLY = {"env": "env vars are not allowed here", **NETWORK_FUNCTIONS}

@@ -1,0 +1,311 @@
+"""Reading a template file into a Template, collecting every structural problem at once."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, TemplateError
+from .durations import parse_duration
+from .functions import PACKER_COMPAT_VERSION, RunContext
+from .jsonsource import JsonPath, SourceMap, parse_json
+from .model import BuilderSpec, PostProcessorSpec, ProvisionerSpec, Template
+from .variables import resolve_variables
+
+ROOT_KEYS = (
+    "description",
+    "min_packer_version",
+    "variables",
+    "sensitive-variables",
+    "builders",
+    "provisioners",
+    "post-processors",
+    "error-cleanup-provisioner",
+)
+PROVISIONER_COMMON = (
+    "type",
+    "only",
+    "except",
+    "pause_before",
+    "max_retries",
+    "timeout",
+    "override",
+)
+POST_PROCESSOR_COMMON = ("type", "name", "only", "except", "keep_input_artifact")
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class _Reader:
+    """Walks the parsed JSON, turning shapes into specs and wrong shapes into Problems."""
+
+    def __init__(self, data: dict[str, Any], source: SourceMap):
+        self.data = data
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def problem(self, path: JsonPath, message: str) -> None:
+        self.problems.append(self.source.problem(path, message))
+
+    def root_keys(self) -> None:
+        for key in self.data:
+            if key not in ROOT_KEYS and not key.startswith("_"):
+                self.problem(
+                    (key,),
+                    f"unknown root level key in template: '{key}'" + did_you_mean(key, ROOT_KEYS),
+                )
+
+    def string(self, path: JsonPath, value: Any, default: str = "") -> str:
+        if value is None:
+            return default
+        if isinstance(value, (dict, list)):
+            self.problem(path, f"expected a string, got {_kind(value)}")
+            return default
+        return str(value)
+
+    def names(self, path: JsonPath, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return list(value)
+        self.problem(path, f"expected a list of build names, got {_kind(value)}")
+        return []
+
+    def duration(self, path: JsonPath, value: Any) -> float | None:
+        if value in (None, ""):
+            return None
+        try:
+            return parse_duration(value if isinstance(value, (int, float)) else str(value))
+        except ValueError as error:
+            self.problem(path, f"error decoding '{path[-1]}': {error}")
+            return None
+
+    def section_list(self, key: str) -> list[tuple[JsonPath, dict[str, Any]]]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem((key,), f"'{key}' must be a list of objects, got {_kind(value)}")
+            return []
+        out = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                out.append(((key, index), item))
+            else:
+                self.problem((key, index), f"expected an object, got {_kind(item)}")
+        return out
+
+    def builders(self) -> list[BuilderSpec]:
+        if not self.data.get("builders"):
+            self.problem(
+                ("builders",) if "builders" in self.data else (),
+                "at least one builder must be defined",
+            )
+        entries = self.section_list("builders")
+        builders: list[BuilderSpec] = []
+        seen: set[str] = set()
+        for path, raw in entries:
+            kind = self.string((*path, "type"), raw.get("type"))
+            if not kind:
+                self.problem(path, f"builder {path[1] + 1}: missing 'type'")
+                continue
+            name = self.string((*path, "name"), raw.get("name"), kind)
+            if name in seen:
+                self.problem((*path, "name"), f"builder with name '{name}' already exists")
+                continue
+            seen.add(name)
+            config = {k: v for k, v in raw.items() if k not in ("type", "name")}
+            builders.append(BuilderSpec(name, kind, config, path))
+        return builders
+
+    def provisioner(self, path: JsonPath, raw: dict[str, Any]) -> ProvisionerSpec | None:
+        kind = self.string((*path, "type"), raw.get("type"))
+        if not kind:
+            self.problem(path, "provisioner is missing 'type'")
+            return None
+        retries = raw.get("max_retries", 0)
+        try:
+            retries = int(retries or 0)
+        except (TypeError, ValueError):
+            self.problem((*path, "max_retries"), f"expected an integer, got {retries!r}")
+            retries = 0
+        override = raw.get("override") or {}
+        if not isinstance(override, dict) or not all(
+            isinstance(v, dict) for v in override.values()
+        ):
+            self.problem((*path, "override"), "'override' must map build names to objects")
+            override = {}
+        return ProvisionerSpec(
+            type=kind,
+            config={k: v for k, v in raw.items() if k not in PROVISIONER_COMMON},
+            path=path,
+            only=self.names((*path, "only"), raw.get("only")),
+            except_=self.names((*path, "except"), raw.get("except")),
+            pause_before=self.duration((*path, "pause_before"), raw.get("pause_before")) or 0.0,
+            max_retries=retries,
+            timeout=self.duration((*path, "timeout"), raw.get("timeout")),
+            override=override,
+        )
+
+    def provisioners(self) -> list[ProvisionerSpec]:
+        specs = [self.provisioner(path, raw) for path, raw in self.section_list("provisioners")]
+        return [spec for spec in specs if spec]
+
+    def error_cleanup(self) -> ProvisionerSpec | None:
+        raw = self.data.get("error-cleanup-provisioner")
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.problem(("error-cleanup-provisioner",), "expected an object")
+            return None
+        return self.provisioner(("error-cleanup-provisioner",), raw)
+
+    def post_processor(self, path: JsonPath, raw: Any) -> PostProcessorSpec | None:
+        if isinstance(raw, str):
+            return PostProcessorSpec(type=raw, config={}, path=path)
+        if not isinstance(raw, dict):
+            self.problem(path, f"a post-processor must be a string or an object, got {_kind(raw)}")
+            return None
+        kind = self.string((*path, "type"), raw.get("type"))
+        if not kind:
+            self.problem(path, "post-processor is missing 'type'")
+            return None
+        keep = raw.get("keep_input_artifact")
+        if keep is not None and not isinstance(keep, bool):
+            keep = str(keep).lower() in ("true", "1")
+        return PostProcessorSpec(
+            type=kind,
+            config={k: v for k, v in raw.items() if k not in POST_PROCESSOR_COMMON},
+            path=path,
+            name=self.string((*path, "name"), raw.get("name")),
+            only=self.names((*path, "only"), raw.get("only")),
+            except_=self.names((*path, "except"), raw.get("except")),
+            keep_input_artifact=keep,
+        )
+
+    def post_processors(self) -> list[list[PostProcessorSpec]]:
+        value = self.data.get("post-processors")
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            value = [value]
+        chains: list[list[PostProcessorSpec]] = []
+        for index, entry in enumerate(value):
+            path: JsonPath = ("post-processors", index)
+            members = list(enumerate(entry)) if isinstance(entry, list) else [(None, entry)]
+            chain = []
+            for position, member in members:
+                member_path = path if position is None else (*path, position)
+                if isinstance(member, list):
+                    self.problem(member_path, "post-processor chains cannot be nested")
+                    continue
+                spec = self.post_processor(member_path, member)
+                if spec:
+                    chain.append(spec)
+            if chain:
+                chains.append(chain)
+        return chains
+
+    def check_build_names(self, template: Template) -> None:
+        names = template.build_names
+        specs: list[ProvisionerSpec | PostProcessorSpec] = list(template.provisioners)
+        specs += [spec for chain in template.post_processors for spec in chain]
+        for spec in specs:
+            label = "provisioner" if isinstance(spec, ProvisionerSpec) else "post-processor"
+            for key, listed in (("only", spec.only), ("except", spec.except_)):
+                for name in listed:
+                    if name not in names:
+                        self.problem(
+                            (*spec.path, key),
+                            f"{label} '{key}' specified builder '{name}' not found"
+                            + did_you_mean(name, names),
+                        )
+            for name in getattr(spec, "override", {}):
+                if name not in names:
+                    self.problem(
+                        (*spec.path, "override", name),
+                        f"override specified builder '{name}' not found"
+                        + did_you_mean(name, names),
+                    )
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else "null"
+    )
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.lstrip("v").split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def read_template(
+    path: str | Path,
+    variables: Mapping[str, str] | None = None,
+    var_files: Sequence[str | Path] = (),
+    run: RunContext | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Template | None, list[Problem]]:
+    """Parse and resolve a template; return it with every problem found (structure, variables)."""
+    path = Path(path)
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        return None, [Problem(label, None, "", f"cannot read template: {error.strerror}")]
+    except UnicodeDecodeError as error:
+        return None, [Problem(label, None, "", f"template is not UTF-8 text: {error.reason}")]
+    try:
+        data, source = parse_json(text, label)
+    except TemplateError as error:
+        return None, error.problems
+    if not isinstance(data, dict):
+        return None, [source.problem((), f"a template must be a JSON object, got {_kind(data)}")]
+    reader = _Reader(data, source)
+    reader.root_keys()
+    run = run or RunContext.create()
+    min_version = reader.string(("min_packer_version",), data.get("min_packer_version"))
+    if min_version and _version_tuple(min_version) > _version_tuple(PACKER_COMPAT_VERSION):
+        reader.problem(
+            ("min_packer_version",),
+            f"This template requires Packer version {min_version} or higher; "
+            f"pytest-imagebuild implements Packer {PACKER_COMPAT_VERSION}'s format",
+        )
+    declared = data.get("variables") or {}
+    if not isinstance(declared, dict):
+        reader.problem(("variables",), f"'variables' must be an object, got {_kind(declared)}")
+        declared = {}
+    sensitive = reader.names(("sensitive-variables",), data.get("sensitive-variables"))
+    resolved, variable_problems = resolve_variables(
+        declared,
+        sensitive,
+        source,
+        run,
+        path.parent,
+        variables,
+        [Path(f) for f in var_files],
+        environ,
+    )
+    template = Template(
+        path=path,
+        source=source,
+        run=run,
+        variables=resolved,
+        description=reader.string(("description",), data.get("description")),
+        min_packer_version=min_version,
+        builders=reader.builders(),
+        provisioners=reader.provisioners(),
+        post_processors=reader.post_processors(),
+        error_cleanup_provisioner=reader.error_cleanup(),
+    )
+    reader.check_build_names(template)
+    return template, reader.problems + variable_problems

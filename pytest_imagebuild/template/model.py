@@ -1,0 +1,168 @@
+"""The parsed template: builders, provisioners and post-processors, and one plan per build."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .functions import RunContext
+from .jsonsource import JsonPath, SourceMap
+from .variables import Variables
+
+SENSITIVE_FIELDS = frozenset(
+    {
+        "client_secret",
+        "client_jwt",
+        "password",
+        "ssh_password",
+        "winrm_password",
+        "ssh_private_key",
+        "ssh_bastion_password",
+        "ssh_proxy_password",
+        "vnc_password",
+        "access_key",
+        "secret_key",
+        "token",
+        "subscription_id",
+        "tenant_id",
+        "object_id",
+        "client_cert_path",
+    }
+)
+SENSITIVE_MARK = "<sensitive>"
+
+
+@dataclass
+class BuilderSpec:
+    name: str
+    type: str
+    config: dict[str, Any]
+    path: JsonPath
+
+
+@dataclass
+class ProvisionerSpec:
+    type: str
+    config: dict[str, Any]
+    path: JsonPath
+    only: list[str] = field(default_factory=list)
+    except_: list[str] = field(default_factory=list)
+    pause_before: float = 0.0
+    max_retries: int = 0
+    timeout: float | None = None
+    override: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def applies_to(self, build_name: str) -> bool:
+        if self.only and build_name not in self.only:
+            return False
+        return build_name not in self.except_
+
+    def config_for(self, build_name: str) -> dict[str, Any]:
+        merged = copy.deepcopy(self.config)
+        merged.update(copy.deepcopy(self.override.get(build_name, {})))
+        return merged
+
+
+@dataclass
+class PostProcessorSpec:
+    type: str
+    config: dict[str, Any]
+    path: JsonPath
+    name: str = ""
+    only: list[str] = field(default_factory=list)
+    except_: list[str] = field(default_factory=list)
+    keep_input_artifact: bool | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.type
+
+    def applies_to(self, build_name: str) -> bool:
+        if self.only and build_name not in self.only:
+            return False
+        return build_name not in self.except_
+
+
+@dataclass
+class Template:
+    path: Path
+    source: SourceMap
+    run: RunContext
+    variables: Variables
+    description: str = ""
+    min_packer_version: str = ""
+    builders: list[BuilderSpec] = field(default_factory=list)
+    provisioners: list[ProvisionerSpec] = field(default_factory=list)
+    post_processors: list[list[PostProcessorSpec]] = field(default_factory=list)
+    error_cleanup_provisioner: ProvisionerSpec | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    @property
+    def build_names(self) -> list[str]:
+        return [builder.name for builder in self.builders]
+
+    def builder(self, name: str) -> BuilderSpec:
+        for builder in self.builders:
+            if builder.name == name:
+                return builder
+        raise KeyError(name)
+
+
+@dataclass
+class Stage:
+    """A provisioner or post-processor as it runs in one build: spec plus rendered config."""
+
+    spec: ProvisionerSpec | PostProcessorSpec
+    config: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return self.spec.type
+
+
+@dataclass
+class BuildPlan:
+    """Everything one build needs, rendered with its build_name and build_type."""
+
+    template: Template
+    name: str
+    type: str
+    config: dict[str, Any]
+    provisioners: list[Stage]
+    post_processors: list[list[Stage]]
+    path: JsonPath
+
+    def secrets(self) -> set[str]:
+        """Values to mask in every log line: sensitive variables and well-known secret fields."""
+        values = self.template.variables.secret_values()
+        for section in [self.config, *(stage.config for stage in self.provisioners)]:
+            values |= {
+                str(section[key]) for key in SENSITIVE_FIELDS & section.keys() if section[key]
+            }
+        return values
+
+
+def redact(value: Any, secrets: set[str]) -> Any:
+    """A copy of a config with sensitive fields and secret values shown as <sensitive>."""
+    if isinstance(value, dict):
+        return {
+            key: SENSITIVE_MARK if key in SENSITIVE_FIELDS and item else redact(item, secrets)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(item, secrets) for item in value]
+    if isinstance(value, str):
+        return mask(value, secrets)
+    return value
+
+
+def mask(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, SENSITIVE_MARK)
+    return text

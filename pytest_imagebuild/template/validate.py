@@ -1,0 +1,141 @@
+"""`packer validate` for one template: every problem in every build, reported at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import Problem
+from . import fields
+from .jsonsource import JsonPath
+from .loader import did_you_mean
+from .model import BuildPlan, Stage, Template
+from .plans import plan_builds
+from .rules import BUILDER_RULES, POST_PROCESSOR_RULES, PROVISIONER_RULES, Rule
+from .types import type_error
+
+Report = Callable[[JsonPath, str], None]
+
+
+def check_fields(
+    config: dict[str, Any],
+    known: Mapping[str, str],
+    path: JsonPath,
+    report: Report,
+    type_name: str = "",
+) -> None:
+    """Unknown or deprecated keys (with a hint) and values of the wrong type.
+
+    Keys match case-insensitively, as in Packer's decoder.
+    """
+    deprecated = fields.DEPRECATED_KEYS["*"] | fields.DEPRECATED_KEYS.get(type_name, frozenset())
+    nested = fields.NESTED_FIELDS.get(type_name, {})
+    for key, value in config.items():
+        name = key.lower()
+        kind = known.get(name)
+        if kind is None and name in deprecated:
+            report(
+                (*path, key),
+                f"Deprecated configuration key: '{key}'. Please call `packer fix` "
+                "against your template to update your template to be compatible with the "
+                "current version of Packer.",
+            )
+            continue
+        if kind is None and not name.startswith("packer_"):
+            report(
+                (*path, key),
+                f"unknown configuration key: '{key}'" + did_you_mean(name, list(known)),
+            )
+            continue
+        error = type_error(value, kind or "any")
+        if error:
+            report((*path, key), f"'{key}' {error}")
+        elif name in nested:
+            for index, item in enumerate(value if isinstance(value, list) else [value]):
+                if isinstance(item, dict):
+                    where = (*path, key, index) if isinstance(value, list) else (*path, key)
+                    check_fields(item, nested[name], where, report)
+
+
+def _check_section(
+    kind: str,
+    type_name: str,
+    config: dict[str, Any],
+    path: JsonPath,
+    report: Report,
+    tables: tuple[Mapping[str, Mapping[str, str]], frozenset[str], Mapping[str, Rule]],
+    extra_fields: Mapping[str, str],
+) -> None:
+    known_fields, known_types, rules = tables
+    if type_name not in known_types and type_name not in known_fields:
+        report(
+            (*path, "type"),
+            f"Unknown {kind} {type_name}" + did_you_mean(type_name, sorted(known_types)),
+        )
+        return
+    if type_name in known_fields:
+        check_fields(config, {**known_fields[type_name], **extra_fields}, path, report, type_name)
+    rule = rules.get(type_name)
+    if rule:
+        rule(config, path, report)
+
+
+_BUILDERS = (fields.BUILDER_FIELDS, fields.KNOWN_BUILDER_TYPES, BUILDER_RULES)
+_PROVISIONERS = (fields.PROVISIONER_FIELDS, fields.KNOWN_PROVISIONER_TYPES, PROVISIONER_RULES)
+_POST_PROCESSORS = (
+    fields.POST_PROCESSOR_FIELDS,
+    fields.KNOWN_POST_PROCESSOR_TYPES,
+    POST_PROCESSOR_RULES,
+)
+
+
+def check_plan(plan: BuildPlan, report: Report) -> None:
+    builder_extra = {**fields.COMMUNICATOR_FIELDS, **fields.PACKER_COMMON_FIELDS}
+    _check_section("builder", plan.type, plan.config, plan.path, report, _BUILDERS, builder_extra)
+    stages: list[tuple[Stage, tuple[Any, ...], str]] = [
+        (stage, _PROVISIONERS, "provisioner") for stage in plan.provisioners
+    ]
+    stages += [
+        (stage, _POST_PROCESSORS, "post-processor")
+        for chain in plan.post_processors
+        for stage in chain
+    ]
+    for stage, tables, kind in stages:
+        _check_section(
+            kind,
+            stage.type,
+            stage.config,
+            stage.spec.path,
+            report,
+            tables,
+            fields.PACKER_COMMON_FIELDS,
+        )
+
+
+def validate_template(
+    template: Template, only: Sequence[str] = (), except_: Sequence[str] = ()
+) -> list[Problem]:
+    """Problems of every selected build, without duplicates, in file order."""
+    plans, problems = plan_builds(template, only, except_)
+    seen = {(p.path, p.message) for p in problems}
+
+    def report(path: JsonPath, message: str) -> None:
+        problem = template.source.problem(path, message)
+        if (problem.path, message) not in seen:
+            seen.add((problem.path, message))
+            problems.append(problem)
+
+    for plan in plans:
+        check_plan(plan, report)
+    if template.error_cleanup_provisioner:
+        spec = template.error_cleanup_provisioner
+        _check_section(
+            "provisioner",
+            spec.type,
+            spec.config,
+            spec.path,
+            report,
+            _PROVISIONERS,
+            fields.PACKER_COMMON_FIELDS,
+        )
+    return sorted(problems, key=lambda p: p.line or 0)
