@@ -7,6 +7,7 @@ or a teardown can kill whatever it forked, and fails as a BuildError users can r
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import shlex
@@ -60,10 +61,8 @@ def _failure(
 
 
 def _kill_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run(
@@ -184,7 +183,7 @@ def exit_description(returncode: int) -> str:
 
 def which(program: str, package: str) -> str:
     """Path of a required host program, or an error telling which Debian package provides it."""
-    for directory in os.environ.get("PATH", "").split(os.pathsep) + ["/usr/sbin", "/sbin"]:
+    for directory in [*os.environ.get("PATH", "").split(os.pathsep), "/usr/sbin", "/sbin"]:
         candidate = Path(directory) / program
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)

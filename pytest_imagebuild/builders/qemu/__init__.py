@@ -1,0 +1,1 @@
+"""The qemu builder: base images, NoCloud seeds and running VMs under QEMU."""

@@ -1,0 +1,1 @@
+"""Communicators: how provisioners and smoke tests reach a guest, whoever booted it."""
