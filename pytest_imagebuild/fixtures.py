@@ -1,20 +1,25 @@
-"""Fixtures for tests tied to a template: which template and build, the parsed template, the image.
+"""Fixtures for tests tied to a template: which template and build, the image, a VM, a host.
 
 Each is a fixture so a project can override the policy in its own conftest.py, the way
-pytest-recording lets users override ``vcr_config``.
+pytest-recording lets users override ``vcr_config``. They are module-scoped like
+testinfra's ``host``: the tests of one module share one VM.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .builders.base import Artifact
 from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
+from .launchers.base import LaunchedVM
 from .settings import Settings
+from .store import ImageStore
 from .template import Template
 
 
@@ -35,8 +40,9 @@ def _companion_templates(test_file: Path) -> list[Path]:
     ]
 
 
-def find_target(request: pytest.FixtureRequest, settings: Settings) -> ImageTarget:
-    marker = request.node.get_closest_marker("imagebuild")
+def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> ImageTarget:
+    """The imagebuild marker, else a companion template, else the only --image-template."""
+    marker = node.get_closest_marker("imagebuild")
     kwargs = dict(marker.kwargs) if marker else {}
     if marker and marker.args:
         kwargs.setdefault("template", marker.args[0])
@@ -44,17 +50,17 @@ def find_target(request: pytest.FixtureRequest, settings: Settings) -> ImageTarg
     if kwargs.get("template"):
         path = Path(kwargs["template"])
         if not path.is_absolute():
-            path = Path(request.node.path).parent / path
+            path = Path(node.path).parent / path
         return ImageTarget(path.resolve(), build)
-    companions = _companion_templates(Path(request.node.path))
+    companions = _companion_templates(Path(node.path))
     if companions:
         return ImageTarget(companions[0].resolve(), build)
     if len(settings.templates) == 1:
         return ImageTarget(settings.templates[0], build)
     raise ImagebuildError(
-        f"{request.node.nodeid}: cannot tell which template this test is about; mark it with "
-        "@pytest.mark.imagebuild(template='file.json', builder='name'), name the test file "
-        "test_<template>.py beside the template, or pass exactly one --image-template."
+        f"{node.nodeid}: cannot tell which template this test is about; mark the module with "
+        "pytestmark = pytest.mark.imagebuild(template='file.json', builder='name'), name the "
+        "test file test_<template>.py beside the template, or pass exactly one --image-template."
     )
 
 
@@ -64,19 +70,25 @@ def imagebuild_settings(pytestconfig: pytest.Config) -> Settings:
     return pytestconfig.stash[SETTINGS_KEY]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def imagebuild_store(pytestconfig: pytest.Config) -> ImageStore:
+    """Builds each image once per session."""
+    return pytestconfig.stash[STORE_KEY]
+
+
+@pytest.fixture(scope="module")
 def image_target(request: pytest.FixtureRequest, imagebuild_settings: Settings) -> ImageTarget:
-    """Which template and build this test uses (marker, companion file or --image-template)."""
-    return find_target(request, imagebuild_settings)
+    """Which template and build this module's tests use."""
+    return find_target(request.node, imagebuild_settings)
 
 
-@pytest.fixture
-def image_template(pytestconfig: pytest.Config, image_target: ImageTarget) -> Template:
+@pytest.fixture(scope="module")
+def image_template(imagebuild_store: ImageStore, image_target: ImageTarget) -> Template:
     """The parsed and validated template."""
-    return pytestconfig.stash[STORE_KEY].template(image_target.template)
+    return imagebuild_store.template(image_target.template)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def image_build_name(
     image_template: Template, image_target: ImageTarget, imagebuild_settings: Settings
 ) -> str:
@@ -91,7 +103,30 @@ def image_build_name(
     return selected[0]
 
 
-@pytest.fixture
-def image(pytestconfig: pytest.Config, image_template: Template, image_build_name: str) -> Artifact:
+@pytest.fixture(scope="module")
+def image(
+    imagebuild_store: ImageStore, image_template: Template, image_build_name: str
+) -> Artifact:
     """The built image: built once per session, shared by every test that asks for it."""
-    return pytestconfig.stash[STORE_KEY].build(image_template.path, image_build_name)
+    return imagebuild_store.build(image_template.path, image_build_name)
+
+
+@pytest.fixture(scope="module")
+def vm(
+    imagebuild_store: ImageStore, image_template: Template, image_build_name: str, image: Artifact
+) -> Iterator[LaunchedVM]:
+    """A VM booted from the image; torn down after the module, whatever happened."""
+    launcher = imagebuild_store.launcher(image_template.path, image_build_name, image)
+    try:
+        yield launcher.launch()
+    finally:
+        launcher.teardown()
+
+
+@pytest.fixture(scope="module")
+def host(vm: LaunchedVM) -> Any:
+    """A testinfra host connected to the VM (SSH for Linux images, WinRM for Windows)."""
+    import testinfra
+
+    spec, kwargs = vm.testinfra_spec()
+    return testinfra.get_host(spec, **kwargs)

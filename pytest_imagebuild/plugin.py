@@ -14,12 +14,6 @@ from .errors import ImagebuildError
 from .settings import Settings, add_options
 from .store import ImageStore
 
-image_template = fixtures.image_template
-image_target = fixtures.image_target
-image_build_name = fixtures.image_build_name
-imagebuild_settings = fixtures.imagebuild_settings
-image = fixtures.image
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
@@ -36,10 +30,18 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImagebuildError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
-    workdir = Path(config.rootpath) / ".imagebuild"
-    config.stash[STORE_KEY] = ImageStore(settings, workdir)
+    config.stash[STORE_KEY] = ImageStore(settings, lambda: _workdir(config))
+    # Registered now, after every entry-point plugin, so `host` here wins over testinfra's.
+    config.pluginmanager.register(fixtures, "imagebuild-fixtures")
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.templates] + _companion_tests(settings.templates)
+
+
+def _workdir(config: pytest.Config) -> Path:
+    factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]
+    path = factory.getbasetemp() / "imagebuild"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def _companion_tests(templates: tuple[Path, ...]) -> list[str]:

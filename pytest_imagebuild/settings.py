@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import glob
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from .builders.azure_arm.endpoints import AzureEndpoints
 from .errors import ImagebuildError
 from .template.variables import parse_cli_var
 
@@ -54,6 +56,25 @@ def add_options(parser: pytest.Parser) -> None:
         help="cleanup (default): remove everything a failed build created; "
         "abort: keep it for debugging and print how to remove it.",
     )
+    group.addoption(
+        "--azure-arm-url",
+        default=os.environ.get("IMAGEBUILD_AZURE_ARM_URL", ""),
+        metavar="URL",
+        help="Azure Resource Manager endpoint to use instead of the template's cloud "
+        "(Azure Stack, custom clouds, a test stand-in); default $IMAGEBUILD_AZURE_ARM_URL.",
+    )
+    group.addoption(
+        "--azure-authority",
+        default=os.environ.get("AZURE_AUTHORITY_HOST", ""),
+        metavar="URL",
+        help="token authority to use with --azure-arm-url; default $AZURE_AUTHORITY_HOST.",
+    )
+    group.addoption(
+        "--azure-ca-bundle",
+        default=os.environ.get("IMAGEBUILD_AZURE_CA_BUNDLE", ""),
+        metavar="FILE",
+        help="CA certificates to trust for those endpoints; default $IMAGEBUILD_AZURE_CA_BUNDLE.",
+    )
     parser.addini(
         "image_templates",
         type="args",
@@ -75,6 +96,7 @@ class Settings:
     only: tuple[str, ...] = ()
     except_: tuple[str, ...] = ()
     on_error: str = "cleanup"
+    azure_endpoints: AzureEndpoints = field(default_factory=AzureEndpoints)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -95,6 +117,9 @@ class Settings:
             only=_names(option.image_only),
             except_=_names(option.image_except),
             on_error=option.on_error or config.getini("image_on_error") or "cleanup",
+            azure_endpoints=AzureEndpoints(
+                option.azure_arm_url, option.azure_authority, option.azure_ca_bundle
+            ),
         )
 
     def selects(self, build_name: str) -> bool:

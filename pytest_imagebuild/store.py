@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .builders.base import Artifact, BuildContext, run_steps
 from .builders.registry import builder_class
 from .errors import ImagebuildError, TemplateError
+from .launchers.base import Launcher, launcher_for
+from .postprocessors.base import PostContext, run_post_processors
 from .settings import Settings, display_path
 from .template import RunContext, Template, load_template, plan_builds
 from .template.model import BuildPlan
@@ -18,7 +22,7 @@ from .ui import BuildUI
 @dataclass
 class ImageStore:
     settings: Settings
-    workdir: Path
+    workdir_factory: Callable[[], Path]
     run: RunContext = field(default_factory=RunContext.create)
     _templates: dict[Path, Template | TemplateError] = field(default_factory=dict)
     _builds: dict[tuple[Path, str], Artifact | ImagebuildError] = field(default_factory=dict)
@@ -65,16 +69,49 @@ class ImageStore:
             raise result
         return result
 
+    @property
+    def workdir(self) -> Path:
+        """Where builds put their output: under pytest's base temp, created on first use."""
+        return self.workdir_factory()
+
+    def options(self, plan: BuildPlan) -> dict[str, Any]:
+        """Run-level settings builders and launchers need besides the template."""
+        return {
+            "azure_endpoints": self.settings.azure_endpoints,
+            "seed": self.run.seed,
+            "run_id": self.run.run_uuid,
+        }
+
     def _build(self, plan: BuildPlan) -> Artifact:
         ui = BuildUI(plan.name, plan.secrets())
         cls = builder_class(plan.type)
         workdir = self.workdir / f"{plan.template.path.stem}-{plan.name}"
         workdir.mkdir(parents=True, exist_ok=True)
-        ctx = BuildContext(plan, ui, workdir, self.settings.on_error)
+        ctx = BuildContext(plan, ui, workdir, self.settings.on_error, options=self.options(plan))
         builder = cls(ctx)
         started = time.monotonic()
         ctx.state["stage_times"] = run_steps(ctx, builder.steps())
         artifact = builder.artifact()
         artifact.stage_times = ctx.state["stage_times"]
+        post = time.monotonic()
+        artifact.outputs = run_post_processors(PostContext(plan, ui, workdir), artifact)[1:]
+        if plan.post_processors:
+            artifact.stage_times["post-processors"] = time.monotonic() - post
         ui.say(f"Build '{plan.name}' finished after {time.monotonic() - started:.1f} seconds.")
+        ui.say(f"Artifact: {artifact.describe()}")
         return artifact
+
+    def launcher(self, path: Path, build_name: str, artifact: Artifact) -> Launcher:
+        """A launcher for a VM from this build's image; the caller tears it down."""
+        plan = self.plan(path, build_name)
+        options = self.options(plan)
+        if plan.type == "azure-arm":
+            from .builders.azure_arm.config import AzureArmConfig
+
+            options["azure_config"] = AzureArmConfig.from_plan(plan.config)
+        else:
+            options["build_config"] = plan.config
+        ui = BuildUI(f"{plan.name}-vm", plan.secrets())
+        workdir = self.workdir / f"{plan.template.path.stem}-{plan.name}-vm"
+        workdir.mkdir(parents=True, exist_ok=True)
+        return launcher_for(artifact, ui, workdir, options)

@@ -122,7 +122,8 @@ def test_marker_names_the_template(pytester, templates):
         test_marked="""
         import pytest
 
-        @pytest.mark.imagebuild(template="sub/t.json", builder="x")
+        pytestmark = pytest.mark.imagebuild(template="sub/t.json", builder="x")
+
         def test_marked(image_template, image_build_name):
             assert image_template.path.name == "t.json"
             assert image_build_name == "x"

@@ -23,6 +23,7 @@ class Artifact:
     files: list[Path] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     stage_times: dict[str, float] = field(default_factory=dict)
+    outputs: list[Artifact] = field(default_factory=list)
 
     def describe(self) -> str:
         if self.files:
@@ -39,6 +40,15 @@ class BuildContext:
     workdir: Path
     on_error: str = "cleanup"
     state: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    created: list[tuple[str, str]] = field(default_factory=list)
+    journal: Callable[[str, str], None] | None = None
+
+    def record_created(self, kind: str, name: str) -> None:
+        """Note a resource before creating it, so a crash or --on-error=abort can name it."""
+        self.created.append((kind, name))
+        if self.journal:
+            self.journal(kind, name)
 
 
 class Step(Protocol):
@@ -78,6 +88,7 @@ def run_steps(
         if failed and ctx.on_error == "abort":
             for step in reversed(started):
                 ctx.ui.say(f"aborted: skipping cleanup of step {step.name!r}")
+            _print_removal_hints(ctx)
         else:
             _cleanup(ctx, started)
     return times
@@ -93,6 +104,25 @@ def _cleanup(ctx: BuildContext, started: list[Step]) -> None:
             ctx.ui.error(f"cleanup of step {step.name!r} failed: {error}")
     if errors:
         raise BuildError("cleanup failed, resources may be left behind: " + "; ".join(errors))
+
+
+REMOVAL_HINTS = {
+    "azure-resource-group": "az group delete --name {name} --yes",
+    "process": "kill {name}",
+    "path": "rm -rf {name}",
+}
+
+
+def removal_hint(kind: str, name: str) -> str:
+    return REMOVAL_HINTS.get(kind, "{kind} {name}").format(kind=kind, name=name)
+
+
+def _print_removal_hints(ctx: BuildContext) -> None:
+    if not ctx.created:
+        return
+    ctx.ui.say("--on-error=abort: these resources were kept; remove them with:")
+    for kind, name in reversed(ctx.created):
+        ctx.ui.message(f"  {removal_hint(kind, name)}")
 
 
 class BuilderNotAvailable(ImagebuildError):

@@ -7,7 +7,10 @@ import importlib
 from .base import Builder, BuilderNotAvailable
 
 # type name -> "module:Class"; builders register here as they are implemented.
-BUILDERS: dict[str, str] = {}
+BUILDERS: dict[str, str] = {
+    "azure-arm": "pytest_imagebuild.builders.azure_arm.builder:AzureArmBuilder",
+    "qemu": "pytest_imagebuild.builders.qemu.builder:QemuBuilder",
+}
 
 
 def builder_class(type_name: str) -> type[Builder]:

@@ -20,6 +20,9 @@ PROVISIONERS: dict[str, str] = {
     "file": "pytest_imagebuild.provisioners.file:provision",
     "shell-local": "pytest_imagebuild.provisioners.shell_local:provision",
     "breakpoint": "pytest_imagebuild.provisioners.shell_local:breakpoint_provision",
+    "powershell": "pytest_imagebuild.provisioners.powershell:provision",
+    "windows-restart": "pytest_imagebuild.provisioners.windows_restart:provision",
+    "windows-shell": "pytest_imagebuild.provisioners.windows_shell:provision",
 }
 
 

@@ -136,6 +136,7 @@ class BuildPlan:
     provisioners: list[Stage]
     post_processors: list[list[Stage]]
     path: JsonPath
+    error_cleanup: Stage | None = None
 
     def secrets(self) -> set[str]:
         """Values to mask in every log line: sensitive variables and well-known secret fields."""

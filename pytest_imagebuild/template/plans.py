@@ -79,6 +79,7 @@ def _plan(
         for spec in template.provisioners
         if spec.applies_to(builder.name)
     ]
+    cleanup = template.error_cleanup_provisioner
     chains = []
     for chain in template.post_processors:
         stages = [
@@ -96,4 +97,5 @@ def _plan(
         provisioners=provisioners,
         post_processors=chains,
         path=builder.path,
+        error_cleanup=_stage(cleanup, cleanup.config, elsewhere, report) if cleanup else None,
     )

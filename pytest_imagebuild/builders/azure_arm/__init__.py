@@ -1,0 +1,1 @@
+"""The azure-arm builder: a managed image from a marketplace image, with the real Azure SDK."""
