@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..clock import clock_of
 from ..communicators.base import Communicator
 from ..errors import BuildError
 from ..provisioners.base import ProvisionContext, run_provisioners
@@ -21,18 +22,21 @@ class StepConnect:
         timeout: Callable[[], float],
         label: str,
         diagnostics: Callable[[BuildContext], str] | None = None,
+        abort: Callable[[BuildContext], str | None] | None = None,
     ):
         self.factory = factory
         self.timeout = timeout
         self.label = label
         self.diagnostics = diagnostics
+        self.abort = abort
 
     def run(self, ctx: BuildContext) -> None:
         ctx.ui.say(f"Waiting for {self.label} to become available...")
         communicator = self.factory(ctx)
         ctx.state["communicator"] = communicator
         hint = (lambda: self.diagnostics(ctx)) if self.diagnostics else None
-        communicator.wait_ready(self.timeout(), hint)
+        stop = (lambda: self.abort(ctx)) if self.abort else None
+        communicator.wait_ready(self.timeout(), hint, stop)
         ctx.ui.say(f"Connected to {self.label}!")
 
     def cleanup(self, ctx: BuildContext) -> None:
@@ -45,7 +49,9 @@ class StepProvision:
     name = "StepProvision"
 
     def run(self, ctx: BuildContext) -> None:
-        provision = ProvisionContext(ctx.plan, ctx.ui, ctx.state.get("communicator"))
+        provision = ProvisionContext(
+            ctx.plan, ctx.ui, ctx.state.get("communicator"), clock=clock_of(ctx.options)
+        )
         try:
             run_provisioners(provision, ctx.plan.provisioners)
         except BuildError:

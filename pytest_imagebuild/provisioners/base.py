@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..clock import REAL_CLOCK, Clock
 from ..communicators.base import Communicator
 from ..errors import BuildError
 from ..template.model import BuildPlan, ProvisionerSpec, Stage
@@ -33,9 +33,15 @@ class ProvisionContext:
     plan: BuildPlan
     ui: BuildUI
     communicator: Communicator | None
-    sleep: Callable[[float], None] = time.sleep
+    clock: Clock = REAL_CLOCK
     env: dict[str, str] = field(default_factory=dict)
     deadline: float | None = None
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+    def monotonic(self) -> float:
+        return self.clock.monotonic()
 
     @property
     def build_env(self) -> dict[str, str]:
@@ -87,7 +93,7 @@ def run_provisioners(ctx: ProvisionContext, stages: list[Stage]) -> None:
 def _with_retries(ctx: ProvisionContext, spec: ProvisionerSpec, action: Callable[[], None]) -> None:
     attempts = spec.max_retries + 1
     for attempt in range(1, attempts + 1):
-        ctx.deadline = time.monotonic() + spec.timeout if spec.timeout else None
+        ctx.deadline = ctx.monotonic() + spec.timeout if spec.timeout else None
         try:
             action()
             return
@@ -105,7 +111,7 @@ def remaining(ctx: ProvisionContext) -> float | None:
     """Seconds left before the provisioner's timeout, for commands that take a timeout."""
     if ctx.deadline is None:
         return None
-    left = ctx.deadline - time.monotonic()
+    left = ctx.deadline - ctx.monotonic()
     if left <= 0:
         raise BuildError("provisioner timed out")
     return left

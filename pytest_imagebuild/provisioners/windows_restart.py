@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..errors import BuildError
@@ -22,9 +21,9 @@ def provision(ctx: ProvisionContext, config: dict[str, Any]) -> None:
         raise BuildError(f"restart command exited with {status}")
     ctx.ui.say("Waiting for machine to restart...")
     check = str(config.get("restart_check_command") or DEFAULT_CHECK)
-    deadline = time.monotonic() + timeout
+    deadline = ctx.monotonic() + timeout
     went_down = False
-    while time.monotonic() < deadline:
+    while ctx.monotonic() < deadline:
         try:
             lines: list[str] = []
             if comm.run(check, timeout=60, on_output=lines.append) == 0 and went_down:
