@@ -54,3 +54,9 @@ def test_syntax_errors_show_line_column_and_a_caret(text, fragment):
 def test_paths_render_like_users_write_them():
     assert format_path(("builders", 0, "client_id")) == "builders[0].client_id"
     assert format_path(("post-processors", 1, 0)) == "post-processors[1][0]"
+
+
+def test_duplicate_keys_are_recorded_with_both_lines():
+    _, source = parse_json('{"a": {"b": 1,\n "b": 2},\n "a": 3}', "t.json")
+    assert source.duplicates == [(("a", "b"), 1), (("a",), 1)]
+    assert source.line_of(("a",)) == 3

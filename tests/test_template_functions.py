@@ -59,7 +59,8 @@ def load_template_lax(path, run):
         ("{{lower (upper `x`)}}", "x"),
         ("{{ `abc` | upper }}", "ABC"),
         ("{{packer_version}}", "1.6.6"),
-        ("{{user `undefined`}}", ""),
+        ("{{/* a comment renders as nothing */}}", ""),
+        ("a {{- /* trimmed */ -}} b", "ab"),
         ("no actions here", "no actions here"),
     ],
 )
@@ -100,6 +101,11 @@ def test_fields_rendered_at_run_time_are_kept(tmp_path):
         ("{{vault `/secret` `key`}}", "Vault secrets is not supported"),
         ("{{split `a-b` `-` 5}}", "index 5 out of range"),
         ("{{if true}}x{{end}}", "control action {{if}} is not supported"),
+        ("{{lower}}", "wrong number of args for lower: want 1 got 0"),
+        ("{{isotime `a` `b`}}", "wrong number of args for isotime: want 0 to 1 got 2"),
+        ("{{split `a-b` `-` `x`}}", "expected integer; found 'x'"),
+        ("{{build `ID`}}", "only known to provisioners and post-processors"),
+        ("{{/* not closed", "unclosed comment"),
     ],
 )
 def test_render_errors(tmp_path, text, fragment):
@@ -107,6 +113,26 @@ def test_render_errors(tmp_path, text, fragment):
         render(tmp_path, text)
     assert fragment in str(error.value)
     assert "builders[0].value" in str(error.value)
+
+
+def test_errors_name_no_python_internals(tmp_path):
+    for text in ("{{upper `a` `b`}}", "{{replace `a` `b` `c`}}", "{{timestamp 1}}"):
+        with pytest.raises(TemplateError) as error:
+            render(tmp_path, text)
+        message = str(error.value)
+        assert "lambda" not in message and "positional argument" not in message, message
+        assert "\n" not in message.split("\n  * ", 1)[1], "a problem must stay on one line"
+
+
+def test_undeclared_user_variable_is_reported_with_a_hint(tmp_path):
+    path = tmp_path / "t.json"
+    builder = {"type": "null", "communicator": "none", "value": "{{user `verison`}}"}
+    path.write_text(json.dumps({"variables": {"version": "1"}, "builders": [builder]}))
+    template = load_template_lax(path, RunContext.create("s", MOMENT))
+    _, problems = plan_builds(template)
+    assert [p.path for p in problems] == ["builders[0].value"]
+    assert "not declared" in problems[0].message
+    assert "did you mean 'version'?" in problems[0].message
 
 
 def test_clean_resource_name_is_only_for_builders(tmp_path):

@@ -239,3 +239,186 @@ def test_only_selects_builds_to_validate(tmp_path):
     broken = dict(QEMU, name="broken", format="vmdk")
     good = dict(QEMU, name="good")
     assert problems_of(tmp_path, template([broken, good]), only=["good"]) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragments"),
+    [
+        ({"os_type": "windows"}, None),
+        ({"cloud_environment_name": "AzureEurope"}, ("cloud_environment_name", "AzureEurope")),
+        (
+            {"client_id": "app", "subscription_id": "sub"},
+            ("builders[0].client_id", "client_secret"),
+        ),
+        (
+            {"allowed_inbound_ip_addresses": ["10.0.0.0/8", "300.1.1.1"]},
+            ("allowed_inbound_ip_addresses[1]", "'300.1.1.1' is neither"),
+        ),
+        (
+            {
+                "build_resource_group_name": "rg-b",
+                "location": None,
+                "temp_resource_group_name": "t",
+            },
+            ("temp_resource_group_name", "cannot both be defined"),
+        ),
+        ({"image_url": "https://x/y.vhd"}, ("image_url", "image_publisher")),
+        ({"azure_tags": {f"t{i}": "x" for i in range(16)}}, ("azure_tags", "max of 15 tags")),
+        ({"plan_info": {"plan_name": "p"}}, ("plan_info", "missing: plan_product, plan_publisher")),
+        (
+            {"managed_image_storage_account_type": "premium_lrs"},
+            ("managed_image_storage_account_type", "did you mean 'Premium_LRS'?"),
+        ),
+        (
+            {"virtual_network_resource_group_name": "rg-net"},
+            ("virtual_network_resource_group_name", "so must virtual_network_name"),
+        ),
+        (
+            {"capture_container_name": "images", "capture_name_prefix": "p"},
+            ("builders[0]", "Either a VHD or a managed image can be built, but not both"),
+        ),
+        (
+            {
+                "shared_image_gallery_destination": {
+                    "gallery_name": "g",
+                    "resource_group": "r",
+                    "image_name": "i",
+                    "image_version": "1.0.0",
+                }
+            },
+            ("shared_image_gallery_destination", "replication_regions"),
+        ),
+    ],
+)
+def test_azure_rules(tmp_path, changes, fragments):
+    builder = {k: v for k, v in {**AZURE, **changes}.items() if v is not None}
+    problems = problems_of(tmp_path, template([builder]))
+    if fragments is None:
+        assert problems == []
+    else:
+        assert_problem(problems, *fragments)
+
+
+def test_qemu_rules(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "SHA256SUMS").write_text("ab" * 32 + "  other.iso\n")
+    (tmp_path / "output-exists").mkdir()
+    cases = [
+        (
+            {"iso_checksum": "sha256:" + "a" * 63 + "l"},
+            ("iso_checksum", "invalid byte: U+006C 'l'"),
+        ),
+        ({"iso_checksum": "abcd"}, ("iso_checksum", "Unknown type for checksum abcd")),
+        ({"iso_checksum": "file:SHA256SUMS"}, ("iso_checksum", "no checksum found in")),
+        ({"iso_checksum": "file:MISSING"}, ("iso_checksum", "Error downloading checksum file")),
+        ({"iso_urls": ["a.iso"]}, ("iso_urls", "Only one of iso_url or iso_urls")),
+        ({"disk_interface": "sata"}, ("disk_interface", "unrecognized disk interface type")),
+        ({"floppy_files": ["nope.xml"]}, ("floppy_files[0]", "Bad Floppy disk file 'nope.xml'")),
+        ({"ssh_private_key_file": "id_nope"}, ("ssh_private_key_file", "stat id_nope")),
+        ({"communicator": "winrm"}, ("builders[0]", "winrm_username must be specified.")),
+        ({"communicator": "winrn"}, ("communicator", "did you mean 'winrm'?")),
+        ({"output_directory": "output-exists"}, ("output_directory", "already exists")),
+    ]
+    for changes, fragments in cases:
+        assert_problem(problems_of(tmp_path, template([dict(QEMU, **changes)])), *fragments)
+    (tmp_path / "SHA256SUMS").write_text("ab" * 32 + " *base.qcow2\n")
+    good = dict(QEMU, iso_checksum="file:SHA256SUMS", communicator="winrm", winrm_username="a")
+    assert problems_of(tmp_path, template([good])) == []
+
+
+@pytest.mark.parametrize(
+    ("sections", "fragments"),
+    [
+        ({"_comment": ["a"]}, ("_comment", "must be a string")),
+        ({"min_packer_version": "1.6.x"}, ("min_packer_version", "Malformed version: 1.6.x")),
+        ({"min_packer_version": "1.6.6.0"}, None),
+        ({"post-processors": "manifest"}, ("post-processors", 'write ["manifest"]')),
+        (
+            {"post-processors": [{"type": "manifest", "keep_input_artifact": "true"}]},
+            ("keep_input_artifact", "expected a boolean"),
+        ),
+        ({"post-processors": [{"type": "checksum", "checksum_types": "md5,sha256"}]}, None),
+        (
+            {"provisioners": [{"type": "shell", "inline": ["x"], "only": "qemu"}]},
+            None,
+        ),
+        (
+            {
+                "provisioners": [
+                    {"type": "shell", "inline": ["x"], "only": ["qemu"], "except": ["qemu"]}
+                ]
+            },
+            ("provisioners[0].except", "only one of 'only' or 'except'"),
+        ),
+        (
+            {
+                "provisioners": [
+                    {
+                        "type": "powershell",
+                        "inline": ["x"],
+                        "elevated_user": "SYSTEM",
+                        "execution_policy": "Bypass",
+                    }
+                ]
+            },
+            ("execution_policy", "did you mean 'bypass'?"),
+        ),
+        (
+            {"provisioners": [{"type": "shell-local", "inline": ["x"], "only_on": ["Linux"]}]},
+            ("only_on[0]", "Invalid OS specified in only_on: 'Linux'"),
+        ),
+        (
+            {
+                "provisioners": [
+                    {"type": "shell", "inline": ["x"], "override": {"qemu": {"inlin": ["y"]}}}
+                ]
+            },
+            ("provisioners[0].override.qemu.inlin", "unknown configuration key"),
+        ),
+        (
+            {"variables": {"a": "{{build_name}}"}},
+            ("variables.a", "error interpolating default value for 'a'", "build_name"),
+        ),
+        (
+            {"variables": {"name": "{{user `prefx`}}", "prefix": "p"}},
+            ("variables.name", "variable not set: prefx (did you mean 'prefix'?)"),
+        ),
+        ({"sensitive-variables": "secret"}, ("sensitive-variables", "list of variable names")),
+        (
+            {"variables": {"secret": "x"}, "sensitive-variables": ["secrte"]},
+            ("sensitive-variables[0]", "did you mean 'secret'?"),
+        ),
+    ],
+)
+def test_template_rules(tmp_path, sections, fragments):
+    data = {"builders": [dict(QEMU)], **sections}
+    problems = problems_of(tmp_path, data)
+    if fragments is None:
+        assert problems == []
+    else:
+        assert_problem(problems, *fragments)
+
+
+def test_build_data_is_refused_in_a_builder_but_kept_for_provisioners(tmp_path):
+    data = template(
+        [dict(QEMU, vm_name="img-{{build `ID`}}")],
+        provisioners=[{"type": "shell", "inline": ["echo {{build `ID`}}"]}],
+    )
+    problems = problems_of(tmp_path, data)
+    assert len(problems) == 1, problems
+    assert_problem(
+        problems, "builders[0].vm_name", "render 'vm_name'", "only known to provisioners"
+    )
+
+
+def test_duplicate_keys_at_any_depth(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(
+        '{"builders": [{"type": "null", "communicator": "none"}],\n'
+        ' "post-processors": [{"type": "manifest",\n'
+        '   "custom_data": {"k": "1",\n'
+        '                   "k": "2"}}]}'
+    )
+    problems = [str(p) for p in check(path)]
+    assert_problem(problems, "t.json:4:", "post-processors[0].custom_data.k", "duplicate field: k")
+    assert_problem(problems, "already set on line 3")

@@ -130,3 +130,47 @@ def test_non_string_default_is_an_error_like_packer(tmp_path):
     )
     with pytest.raises(TemplateError, match="variable count: the default must be a string"):
         load_template(path)
+
+
+def test_default_referring_to_an_undeclared_variable_is_an_error(tmp_path):
+    path = write(
+        tmp_path,
+        "t.json",
+        {
+            "variables": {"name": "{{user `prefx`}}-web", "prefix": "acme"},
+            "builders": [{"type": "null", "communicator": "none"}],
+        },
+    )
+    with pytest.raises(TemplateError) as error:
+        load_template(path)
+    message = str(error.value)
+    assert "variables.name" in message
+    assert "error interpolating default value for 'name'" in message
+    assert "did you mean 'prefix'?" in message
+    assert values(path, variables={"prefx": "given"})["name"] == "given-web"
+
+
+@pytest.mark.parametrize("text", ["{{build_name}}", "{{build_type}}", "{{build `ID`}}"])
+def test_build_values_are_not_available_in_variables(tmp_path, text):
+    path = write(
+        tmp_path,
+        "t.json",
+        {"variables": {"x": text}, "builders": [{"type": "null", "communicator": "none"}]},
+    )
+    with pytest.raises(TemplateError, match="not available in variables"):
+        load_template(path)
+
+
+def test_sensitive_variables_must_name_variables(tmp_path):
+    path = write(
+        tmp_path,
+        "t.json",
+        {
+            "variables": {"secret": "x"},
+            "sensitive-variables": ["secret", "secrte"],
+            "builders": [{"type": "null", "communicator": "none"}],
+        },
+    )
+    template, problems = read_template(path)
+    assert [p.path for p in problems] == ["sensitive-variables[1]"]
+    assert template.variables.sensitive == frozenset({"secret"})

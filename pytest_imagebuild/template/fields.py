@@ -27,9 +27,10 @@ Behaviour of Packer 1.6.6 worth knowing (all observed):
 * Weak typing: "true"/"1"/"" and numbers decode into bools, numbers into
   strings, numeric strings into ints, a float into an int (truncated), and a
   bare number into a duration (as nanoseconds).  A single scalar where a list is
-  expected becomes a one-element list (even for [[str]] ``qemuargs``), but a list
-  where a string is expected is an error.  Durations must have a unit
-  (``time: missing unit in duration "30"``).
+  expected becomes a one-element list (even for [[str]] ``qemuargs``), except that
+  a string is split at commas (``"checksum_types": "md5,sha1"`` is two types; see
+  types.string_list); a list where a string is expected is an error.  Durations
+  must have a unit (``time: missing unit in duration "30"``).
 * Keys match case-insensitively (``SSH_USERNAME`` works), and an exported Go
   field with no mapstructure tag matches by its field name, hence azure-arm
   ``username``/``password`` and compress ``algorithm``/``archive``.  The

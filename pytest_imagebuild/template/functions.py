@@ -109,53 +109,85 @@ class RunContext:
         return cls(started=moment, run_uuid=run_uuid, seed=seed or "")
 
 
+def _integer(value: Any) -> int:
+    """An integer argument, refused like Go's template engine refuses a non-integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise RenderError(f"expected integer; found {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise RenderError(f"expected integer; found {value!r}") from None
+
+
 def _split(text: str, separator: str, index: int) -> str:
-    parts = str(text).split(separator)
-    if not 0 <= int(index) < len(parts):
-        raise RenderError(f"split: index {index} out of range for {text!r}")
-    return parts[int(index)]
+    parts = str(text).split(str(separator))
+    position = _integer(index)
+    if not 0 <= position < len(parts):
+        raise RenderError(f"index {index} out of range for {text!r}")
+    return parts[position]
 
 
 def _replace(old: str, new: str, count: int, text: str) -> str:
-    return str(text).replace(old, new, int(count) if int(count) >= 0 else -1)
+    times = _integer(count)
+    return str(text).replace(str(old), str(new), times if times >= 0 else -1)
 
 
 def _strftime(fmt: str, moment: datetime) -> str:
     return moment.strftime(fmt)
 
 
-def base_functions(
-    run: RunContext, template_dir: Path, build: Mapping[str, str] | None = None
-) -> dict[str, Function]:
-    """Functions available in every section of a template."""
-    build = build or {}
+# Where a string is rendered decides what it may know about the build:
+# variables are shared by every build, builders know their own name and type,
+# provisioners and post-processors also see run-time build data ({{build `ID`}}).
+VARIABLES, BUILDER, STAGE = "variables", "builder", "stage"
 
+
+def _build_functions(build: Mapping[str, str], section: str) -> dict[str, Function]:
     def build_name() -> str:
+        if section == VARIABLES:
+            raise RenderError("build_name is not available in variables, which every build shares")
         if "name" not in build:
             raise Deferred("build_name")
         return build["name"]
 
     def build_type() -> str:
+        if section == VARIABLES:
+            raise RenderError("build_type is not available in variables, which every build shares")
         if "type" not in build:
             raise Deferred("build_type")
         return build["type"]
 
     def build_value(key: str) -> Any:
+        if section == VARIABLES:
+            raise RenderError(f"the build variable {key} is not available in variables")
+        if section == BUILDER:
+            raise RenderError(
+                f"the build variable {key} is only known to provisioners and post-processors, "
+                "not to the builder that creates it"
+            )
         raise Deferred(f"build {key}")
 
+    return {"build_name": build_name, "build_type": build_type, "build": build_value}
+
+
+def base_functions(
+    run: RunContext,
+    template_dir: Path,
+    build: Mapping[str, str] | None = None,
+    section: str = STAGE,
+) -> dict[str, Function]:
+    """Functions available in every section of a template (section: VARIABLES, BUILDER, STAGE)."""
     return {
         "template_dir": lambda: str(template_dir.resolve()),
         "pwd": lambda: str(run.cwd),
         "timestamp": lambda: str(int(run.started.timestamp())),
         "uuid": lambda: run.run_uuid,
-        "isotime": lambda layout=_ISO_LAYOUT: go_time_format(run.started, layout),
-        "strftime": lambda fmt: _strftime(fmt, run.started),
-        "build_name": build_name,
-        "build_type": build_type,
-        "build": build_value,
+        "isotime": lambda layout=_ISO_LAYOUT: go_time_format(run.started, str(layout)),
+        "strftime": lambda fmt: _strftime(str(fmt), run.started),
+        **_build_functions(build or {}, section),
         "split": _split,
         "replace": _replace,
-        "replace_all": lambda old, new, text: str(text).replace(old, new),
+        "replace_all": lambda old, new, text: str(text).replace(str(old), str(new)),
         "lower": lambda text: str(text).lower(),
         "upper": lambda text: str(text).upper(),
         "packer_version": lambda: PACKER_COMPAT_VERSION,

@@ -8,6 +8,7 @@ so they can be rendered again at run time, exactly as Packer defers them.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+_COMMENT = re.compile(r"(?:- )?/\*.*\*/(?: -)?", re.DOTALL)
 _STRING_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 
 
@@ -125,20 +127,25 @@ class Renderer:
             if start == -1:
                 out.append(text[pos:])
                 return "".join(out)
-            end = text.find("}}", start + 2)
-            if end == -1:
-                raise RenderError(f"template: root:1: unclosed action in:\n\n{text}")
             out.append(text[pos:start])
-            action = text[start + 2 : end]
+            action, end = _split_action(text, start)
+            pos = end
             try:
-                out.append(self._action(_strip_trim_markers(action)))
+                rendered = self._action(_strip_trim_markers(action))
             except Deferred:
-                out.append(text[start : end + 2])
+                out.append(text[start:end])  # kept whole, trim markers included, for later
+                continue
             except RenderError as error:
-                raise RenderError(f"{error} in:\n\n{text}") from None
-            pos = end + 2
+                raise RenderError(f"{error} (in {_quoted(text)})") from None
+            if action.startswith("- "):
+                out[-1] = out[-1].rstrip()
+            if action.endswith(" -"):
+                pos = len(text) - len(text[pos:].lstrip())
+            out.append(rendered)
 
     def _action(self, action: str) -> str:
+        if _COMMENT.fullmatch(action):
+            return ""
         if not action.strip():
             raise RenderError("template: root:1: missing value for command")
         if action.split()[0] in ("if", "range", "with", "define", "template", "block", "end"):
@@ -183,10 +190,61 @@ class Renderer:
         function = self.functions.get(name)
         if function is None:
             raise RenderError(f'template: root:1: function "{name}" not defined')
+        wrong = _wrong_arity(name, function, len(args))
+        if wrong:
+            raise RenderError(f'executing "root" at <{name}>: {wrong}')
         try:
             return function(*args)
-        except TypeError as error:
-            raise RenderError(f"wrong arguments for {name}: {error}") from None
+        except RenderError as error:
+            raise RenderError(
+                f'executing "root" at <{name}>: error calling {name}: {error}'
+            ) from None
+        except (TypeError, ValueError):
+            shown = " ".join(repr(arg) for arg in args)
+            raise RenderError(
+                f'executing "root" at <{name}>: error calling {name}: '
+                f"arguments of the wrong type: {shown}"
+            ) from None
+
+
+def _wrong_arity(name: str, function: Function, count: int) -> str | None:
+    """Go's "wrong number of args" message, so no Python function name reaches the user."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    required = sum(1 for p in positional if p.default is p.empty)
+    if required <= count and (variadic or count <= len(positional)):
+        return None
+    if variadic:
+        want = f"at least {required}"
+    elif required == len(positional):
+        want = str(required)
+    else:
+        want = f"{required} to {len(positional)}"
+    return f"wrong number of args for {name}: want {want} got {count}"
+
+
+def _split_action(text: str, start: int) -> tuple[str, int]:
+    """The inside of the action starting at start, and where the text after it begins."""
+    inner = start + 2
+    if text.startswith(("/*", "- /*"), inner):
+        close = text.find("*/", inner)
+        end = text.find("}}", close + 2) if close != -1 else -1
+        if end == -1 or text[close + 2 : end].strip() not in ("", "-"):
+            raise RenderError(f"template: root:1: unclosed comment (in {_quoted(text)})")
+        return text[inner:end], end + 2
+    end = text.find("}}", inner)
+    if end == -1:
+        raise RenderError(f"template: root:1: unclosed action (in {_quoted(text)})")
+    return text[inner:end], end + 2
+
+
+def _quoted(text: str) -> str:
+    """A template string shown inside a one-line error message."""
+    return '"' + text.replace("\r", "\\r").replace("\n", "\\n") + '"'
 
 
 def _strip_trim_markers(action: str) -> str:

@@ -45,6 +45,9 @@ class SourceMap:
 
     file: str
     lines: dict[JsonPath, int] = field(default_factory=dict)
+    # Keys given twice in one object, with the line of the first one: Go's decoder would
+    # silently keep the last, so Packer rejects the template ("template has duplicate field").
+    duplicates: list[tuple[JsonPath, int]] = field(default_factory=list)
 
     def line_of(self, path: JsonPath) -> int | None:
         """Line of the path, or of its nearest ancestor that has one."""
@@ -135,6 +138,8 @@ class _Parser:
                 raise self.unexpected("a double-quoted key")
             key_line = self.line()
             key = self.string()
+            if key in result:
+                self.source.duplicates.append(((*path, key), self.source.lines[(*path, key)]))
             self.source.lines[(*path, key)] = key_line
             self.skip_ws()
             if not self.text.startswith(":", self.pos):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,8 +10,10 @@ from typing import Any
 from ..errors import Problem, TemplateError
 from .durations import parse_duration
 from .functions import PACKER_COMPAT_VERSION, RunContext
+from .hints import did_you_mean
 from .jsonsource import JsonPath, SourceMap, parse_json
 from .model import BuilderSpec, PostProcessorSpec, ProvisionerSpec, Template
+from .types import describe
 from .variables import resolve_variables
 
 ROOT_KEYS = (
@@ -36,9 +38,13 @@ PROVISIONER_COMMON = (
 POST_PROCESSOR_COMMON = ("type", "name", "only", "except", "keep_input_artifact")
 
 
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+# hashicorp/go-version's grammar, which Packer uses to read min_packer_version.
+_VERSION = re.compile(
+    r"^v?(?P<segments>[0-9]+(?:\.[0-9]+)*?)"
+    r"(?:-[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*"
+    r"|-?[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)?"
+    r"(?:\+[0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*)?$"
+)
 
 
 class _Reader:
@@ -53,12 +59,74 @@ class _Reader:
         self.problems.append(self.source.problem(path, message))
 
     def root_keys(self) -> None:
-        for key in self.data:
-            if key not in ROOT_KEYS and not key.startswith("_"):
+        for key, value in self.data.items():
+            if key.startswith("_"):
+                if not isinstance(value, str):
+                    self.problem(
+                        (key,),
+                        f"a root level comment must be a string, got {_kind(value)} "
+                        f'(Packer: Failed to cast root level comment value in comment "{key}" '
+                        "to string)",
+                    )
+            elif key not in ROOT_KEYS:
                 self.problem(
                     (key,),
                     f"unknown root level key in template: '{key}'" + did_you_mean(key, ROOT_KEYS),
                 )
+
+    def duplicate_keys(self) -> None:
+        for path, first_line in self.source.duplicates:
+            self.problem(
+                path,
+                f"template has duplicate field: {path[-1]} (already set on line {first_line}; "
+                "only one value can be used)",
+            )
+
+    def min_packer_version(self) -> str:
+        value = self.data.get("min_packer_version")
+        if value is None:
+            return ""
+        path: JsonPath = ("min_packer_version",)
+        if not isinstance(value, str):
+            self.problem(path, f"'min_packer_version' must be a string, got {_kind(value)}")
+            return ""
+        match = _VERSION.match(value)
+        if value and not match:
+            self.problem(path, f"min_version is invalid: Malformed version: {value}")
+        elif match and _newer(match["segments"], PACKER_COMPAT_VERSION):
+            self.problem(
+                path,
+                f"This template requires Packer version {value} or higher; "
+                f"pytest-imagebuild implements Packer {PACKER_COMPAT_VERSION}'s format",
+            )
+        return value
+
+    def sensitive_variables(self, known: Sequence[str]) -> list[str]:
+        """Names whose values are masked; a name that is no variable would mask nothing."""
+        path: JsonPath = ("sensitive-variables",)
+        value = self.data.get("sensitive-variables")
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(
+                path,
+                f"'sensitive-variables' must be a list of variable names, got {_kind(value)}"
+                + (f' (write ["{value}"])' if isinstance(value, str) else ""),
+            )
+            return []
+        names = []
+        for index, name in enumerate(value):
+            if not isinstance(name, str):
+                self.problem((*path, index), f"expected a variable name, got {_kind(name)}")
+            elif name not in known:
+                self.problem(
+                    (*path, index),
+                    f"'{name}' is not a declared variable{did_you_mean(name, known)}, so no "
+                    "value would be masked (Packer ignores it silently)",
+                )
+            else:
+                names.append(name)
+        return names
 
     def string(self, path: JsonPath, value: Any, default: str = "") -> str:
         if value is None:
@@ -68,13 +136,20 @@ class _Reader:
             return default
         return str(value)
 
-    def names(self, path: JsonPath, value: Any) -> list[str]:
+    def names(self, path: JsonPath, value: Any, weak: bool = False) -> list[str]:
+        """Build names for only/except; provisioners (weak) also take a single name."""
         if value is None:
             return []
+        if weak and isinstance(value, str):
+            return [value]
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return list(value)
         self.problem(path, f"expected a list of build names, got {_kind(value)}")
         return []
+
+    def only_or_except(self, path: JsonPath, only: list[str], except_: list[str]) -> None:
+        if only and except_:
+            self.problem((*path, "except"), "only one of 'only' or 'except' may be specified")
 
     def duration(self, path: JsonPath, value: Any) -> float | None:
         if value in (None, ""):
@@ -140,12 +215,15 @@ class _Reader:
         ):
             self.problem((*path, "override"), "'override' must map build names to objects")
             override = {}
+        only = self.names((*path, "only"), raw.get("only"), weak=True)
+        except_ = self.names((*path, "except"), raw.get("except"), weak=True)
+        self.only_or_except(path, only, except_)
         return ProvisionerSpec(
             type=kind,
             config={k: v for k, v in raw.items() if k not in PROVISIONER_COMMON},
             path=path,
-            only=self.names((*path, "only"), raw.get("only")),
-            except_=self.names((*path, "except"), raw.get("except")),
+            only=only,
+            except_=except_,
             pause_before=self.duration((*path, "pause_before"), raw.get("pause_before")) or 0.0,
             max_retries=retries,
             timeout=self.duration((*path, "timeout"), raw.get("timeout")),
@@ -177,14 +255,25 @@ class _Reader:
             return None
         keep = raw.get("keep_input_artifact")
         if keep is not None and not isinstance(keep, bool):
-            keep = str(keep).lower() in ("true", "1")
+            self.problem(
+                (*path, "keep_input_artifact"),
+                f"'keep_input_artifact' expected a boolean (true or false), got {describe(keep)}",
+            )
+            keep = None
+        name = raw.get("name")
+        if name is not None and not isinstance(name, str):
+            self.problem((*path, "name"), f"'name' expected a string, got {describe(name)}")
+            name = None
+        only = self.names((*path, "only"), raw.get("only"))
+        except_ = self.names((*path, "except"), raw.get("except"))
+        self.only_or_except(path, only, except_)
         return PostProcessorSpec(
             type=kind,
             config={k: v for k, v in raw.items() if k not in POST_PROCESSOR_COMMON},
             path=path,
-            name=self.string((*path, "name"), raw.get("name")),
-            only=self.names((*path, "only"), raw.get("only")),
-            except_=self.names((*path, "except"), raw.get("except")),
+            name=name or "",
+            only=only,
+            except_=except_,
             keep_input_artifact=keep,
         )
 
@@ -193,7 +282,12 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            value = [value]
+            self.problem(
+                ("post-processors",),
+                f"'post-processors' must be a list of post-processors and chains, got "
+                f"{_kind(value)}" + (f' (write ["{value}"])' if isinstance(value, str) else ""),
+            )
+            return []
         chains: list[list[PostProcessorSpec]] = []
         for index, entry in enumerate(value):
             path: JsonPath = ("post-processors", index)
@@ -240,12 +334,12 @@ def _kind(value: Any) -> str:
     )
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for part in text.lstrip("v").split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        parts.append(int(digits or 0))
-    return tuple(parts)
+def _newer(required: str, ours: str) -> bool:
+    """Whether version segments "1.7" ask for more than ours; missing segments count as 0."""
+    wanted = [int(part) for part in required.split(".")]
+    have = [int(part) for part in ours.split(".")]
+    length = max(len(wanted), len(have))
+    return wanted + [0] * (length - len(wanted)) > have + [0] * (length - len(have))
 
 
 def read_template(
@@ -271,23 +365,17 @@ def read_template(
     if not isinstance(data, dict):
         return None, [source.problem((), f"a template must be a JSON object, got {_kind(data)}")]
     reader = _Reader(data, source)
+    reader.duplicate_keys()
     reader.root_keys()
     run = run or RunContext.create()
-    min_version = reader.string(("min_packer_version",), data.get("min_packer_version"))
-    if min_version and _version_tuple(min_version) > _version_tuple(PACKER_COMPAT_VERSION):
-        reader.problem(
-            ("min_packer_version",),
-            f"This template requires Packer version {min_version} or higher; "
-            f"pytest-imagebuild implements Packer {PACKER_COMPAT_VERSION}'s format",
-        )
+    min_version = reader.min_packer_version()
     declared = data.get("variables") or {}
     if not isinstance(declared, dict):
         reader.problem(("variables",), f"'variables' must be an object, got {_kind(declared)}")
         declared = {}
-    sensitive = reader.names(("sensitive-variables",), data.get("sensitive-variables"))
     resolved, variable_problems = resolve_variables(
         declared,
-        sensitive,
+        (),
         source,
         run,
         path.parent,
@@ -295,6 +383,7 @@ def read_template(
         [Path(f) for f in var_files],
         environ,
     )
+    resolved.sensitive = frozenset(reader.sensitive_variables([*declared, *resolved.values]))
     template = Template(
         path=path,
         source=source,

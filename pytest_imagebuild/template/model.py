@@ -64,6 +64,17 @@ class ProvisionerSpec:
         merged.update(copy.deepcopy(self.override.get(build_name, {})))
         return merged
 
+    def source_path(self, build_name: str, path: JsonPath) -> JsonPath:
+        """Where a path into config_for(build_name) was written: the override or the provisioner."""
+        depth = len(self.path)
+        if (
+            len(path) > depth
+            and path[:depth] == self.path
+            and path[depth] in self.override.get(build_name, {})
+        ):
+            return (*self.path, "override", build_name, *path[depth:])
+        return path
+
 
 @dataclass
 class PostProcessorSpec:
@@ -119,6 +130,8 @@ class Stage:
 
     spec: ProvisionerSpec | PostProcessorSpec
     config: dict[str, Any]
+    # A value that could not be rendered stays as written; its rules are then not checked.
+    render_failed: bool = False
 
     @property
     def type(self) -> str:
@@ -137,6 +150,7 @@ class BuildPlan:
     post_processors: list[list[Stage]]
     path: JsonPath
     error_cleanup: Stage | None = None
+    render_failed: bool = False
 
     def secrets(self) -> set[str]:
         """Values to mask in every log line: sensitive variables and well-known secret fields."""

@@ -11,14 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .azure_rules import azure_arm
+from .communicator_rules import null_builder
+from .hints import did_you_mean
 from .jsonsource import JsonPath
-from .types import as_bool
+from .qemu_rules import qemu
+from .types import as_bool, string_list
 
 Report = Callable[[JsonPath, str], None]
 Rule = Callable[[dict[str, Any], JsonPath, Report], None]
+# Builder rules also get the build's name (qemu's default output_directory depends on it).
+BuilderRule = Callable[[dict[str, Any], JsonPath, Report, str], None]
 
-_MANAGED_IMAGE_NAME = re.compile(r"^[^_\W][\w\-._)]{0,79}$")
-_RESOURCE_GROUP_NAME = re.compile(r"^[^_\W][\w\-._()]{0,89}$")
 _ENV_VAR = re.compile(r"^[^=]+=", re.DOTALL)
 
 
@@ -32,9 +36,8 @@ def _script_sources(config: dict[str, Any], path: JsonPath, report: Report) -> i
     scripts = []
     if _set(config, "script"):
         scripts.append(("script", str(config["script"])))
-    raw_scripts = config.get("scripts") or []
-    for index, script in enumerate(raw_scripts if isinstance(raw_scripts, list) else [raw_scripts]):
-        scripts.append((("scripts", index), str(script)))
+    for index, script in enumerate(string_list(config.get("scripts"))):
+        scripts.append((("scripts", index), script))
     for key, script in scripts:
         if not Path(script).exists():
             location = (*path, *key) if isinstance(key, tuple) else (*path, key)
@@ -51,7 +54,7 @@ def _inline_or_script(config: dict[str, Any], path: JsonPath, report: Report) ->
 
 
 def _environment_vars(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    for index, item in enumerate(config.get("environment_vars") or []):
+    for index, item in enumerate(string_list(config.get("environment_vars"))):
         if not _ENV_VAR.match(str(item)):
             report(
                 (*path, "environment_vars", index),
@@ -64,13 +67,37 @@ def shell(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     _environment_vars(config, path, report)
 
 
+EXECUTION_POLICIES = (
+    "bypass",
+    "allsigned",
+    "default",
+    "remotesigned",
+    "restricted",
+    "undefined",
+    "unrestricted",
+    "none",
+)
+
+
 def powershell(config: dict[str, Any], path: JsonPath, report: Report) -> None:
+    """An elevated_user may go without password: SYSTEM and service accounts have none."""
     shell(config, path, report)
-    if _set(config, "elevated_user") and not _set(config, "elevated_password"):
+    if _set(config, "elevated_password") and not _set(config, "elevated_user"):
         report(
-            (*path, "elevated_user"),
-            "Must supply an 'elevated_password' if 'elevated_user' provided",
+            (*path, "elevated_password"),
+            "Must supply an 'elevated_user' if 'elevated_password' provided",
         )
+    policy = str(config.get("execution_policy") or "bypass")
+    if policy not in EXECUTION_POLICIES:
+        report(
+            (*path, "execution_policy"),
+            f"error decoding 'execution_policy': {policy} does not belong to ExecutionPolicy "
+            f"values (use one of: {', '.join(EXECUTION_POLICIES)})"
+            + did_you_mean(policy, EXECUTION_POLICIES),
+        )
+
+
+OS_NAMES = ("darwin", "freebsd", "linux", "openbsd", "solaris", "windows")
 
 
 def shell_local(config: dict[str, Any], path: JsonPath, report: Report) -> None:
@@ -80,6 +107,13 @@ def shell_local(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     elif count > 1 or (count and _set(config, "command")):
         report(path, "Only one of command, inline, script or scripts can be specified.")
     _environment_vars(config, path, report)
+    for index, name in enumerate(string_list(config.get("only_on"))):
+        if name not in OS_NAMES:
+            report(
+                (*path, "only_on", index),
+                f"Invalid OS specified in only_on: '{name}' Supported OS names: "
+                f"{', '.join(OS_NAMES)}" + did_you_mean(name, OS_NAMES),
+            )
 
 
 def file(config: dict[str, Any], path: JsonPath, report: Report) -> None:
@@ -87,7 +121,7 @@ def file(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     if direction not in ("upload", "download"):
         report((*path, "direction"), "Direction must be one of: download, upload.")
     sources = [str(config["source"])] if _set(config, "source") else []
-    sources += [str(s) for s in config.get("sources") or []]
+    sources += string_list(config.get("sources"))
     if not sources:
         report(path, "Source must be specified.")
     if not _set(config, "destination"):
@@ -105,98 +139,16 @@ CHECKSUM_TYPES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 
 
 def checksum(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    for index, kind in enumerate(config.get("checksum_types") or []):
-        if str(kind) not in CHECKSUM_TYPES:
+    for index, kind in enumerate(string_list(config.get("checksum_types"))):
+        if kind not in CHECKSUM_TYPES:
             report((*path, "checksum_types", index), f"Unrecognized checksum type: {kind}")
 
 
-def azure_arm(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    os_type = config.get("os_type")
-    if not _set(config, "os_type"):
-        report(path, "An os_type must be specified")
-    elif os_type not in ("Linux", "Windows"):
-        report((*path, "os_type"), f'The os_type "{os_type}" is invalid')
-    marketplace = [
-        key for key in ("image_publisher", "image_offer", "image_sku") if _set(config, key)
-    ]
-    other_sources = [
-        key
-        for key in ("image_url", "custom_managed_image_name", "shared_image_gallery")
-        if _set(config, key)
-    ]
-    if marketplace or not other_sources:
-        for key in ("image_publisher", "image_offer", "image_sku"):
-            if key not in marketplace:
-                article = "An" if key[0] in "aeiou" else "A"
-                report(path, f"{article} {key} must be specified")
-    if _set(config, "managed_image_name"):
-        name = str(config["managed_image_name"])
-        if not _MANAGED_IMAGE_NAME.match(name) or name.endswith(("-", ".")):
-            report(
-                (*path, "managed_image_name"),
-                "The setting managed_image_name must match the regular expression "
-                "\"^[^_\\\\W][\\\\w-._)]{0,79}$\", and not end with a '-' or '.'.",
-            )
-        if not _set(config, "managed_image_resource_group_name"):
-            report(path, "A managed_image_resource_group_name must be specified")
-    elif not _set(config, "capture_container_name"):
-        report(path, "A capture_container_name or managed_image_name must be specified")
-    group = config.get("managed_image_resource_group_name")
-    if _set(config, "managed_image_resource_group_name") and not _RESOURCE_GROUP_NAME.match(
-        str(group)
-    ):
-        report(
-            (*path, "managed_image_resource_group_name"),
-            f"The setting managed_image_resource_group_name '{group}' is not a valid "
-            "resource group name",
-        )
-    if _set(config, "location") == _set(config, "build_resource_group_name"):
-        report(
-            path,
-            "Specify either a location to create the resource group in or an existing "
-            "build_resource_group_name, but not both.",
-        )
-
-
-QEMU_ACCELERATORS = ("none", "kvm", "tcg", "hax", "hvf", "whpx", "xen")
-QEMU_DISK_INTERFACES = ("ide", "sata", "scsi", "virtio", "virtio-scsi")
-
-
-def qemu(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    if not (_set(config, "iso_url") or _set(config, "iso_urls")):
-        report(path, "One of iso_url or iso_urls must be specified")
-    elif not _set(config, "iso_checksum"):
-        report(path, "A checksum must be specified")
-    communicator = str(config.get("communicator") or "ssh")
-    if communicator == "ssh" and not _set(config, "ssh_username"):
-        report(
-            path,
-            "An ssh_username must be specified\n  Note: some builders used to default "
-            'ssh_username to "root".',
-        )
-    fmt = str(config.get("format") or "qcow2")
-    if fmt not in ("qcow2", "raw"):
-        report((*path, "format"), "invalid format, only 'qcow2' or 'raw' are allowed")
-    accelerator = str(config.get("accelerator") or "kvm")
-    if accelerator not in QEMU_ACCELERATORS:
-        report(
-            (*path, "accelerator"),
-            "invalid accelerator, only 'kvm', 'tcg', 'xen', 'hax', "
-            "'hvf', 'whpx', or 'none' are allowed",
-        )
-    interface = str(config.get("disk_interface") or "virtio")
-    if interface not in QEMU_DISK_INTERFACES:
-        report((*path, "disk_interface"), "unrecognized disk interface type")
-    if as_bool(config.get("use_backing_file", False)) and (
-        fmt != "qcow2" or not as_bool(config.get("disk_image", False))
-    ):
-        report(
-            (*path, "use_backing_file"),
-            "use_backing_file can only be enabled for QCOW2 images and when disk_image is true",
-        )
-
-
-BUILDER_RULES: dict[str, Rule] = {"azure-arm": azure_arm, "qemu": qemu}
+BUILDER_RULES: dict[str, BuilderRule] = {
+    "azure-arm": azure_arm,
+    "qemu": qemu,
+    "null": null_builder,
+}
 PROVISIONER_RULES: dict[str, Rule] = {
     "shell": shell,
     "powershell": powershell,

@@ -123,3 +123,18 @@ def as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value in _TRUE
     return bool(value)
+
+
+def string_list(value: Any) -> list[str]:
+    """A checked list-of-strings value as Packer's decoder sees it.
+
+    Packer's decode hook splits a plain string at commas ("md5,sha1" is two checksum
+    types, "" is none), and a single non-string scalar becomes a one-element list.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.split(",") if value else []
+    if isinstance(value, list):
+        return ["" if item is None else str(item) for item in value]
+    return [str(value)]

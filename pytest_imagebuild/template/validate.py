@@ -7,11 +7,11 @@ from typing import Any
 
 from ..errors import Problem
 from . import fields
+from .hints import did_you_mean
 from .jsonsource import JsonPath
-from .loader import did_you_mean
-from .model import BuildPlan, Stage, Template
+from .model import BuildPlan, ProvisionerSpec, Stage, Template
 from .plans import plan_builds
-from .rules import BUILDER_RULES, POST_PROCESSOR_RULES, PROVISIONER_RULES, Rule
+from .rules import BUILDER_RULES, POST_PROCESSOR_RULES, PROVISIONER_RULES
 from .types import type_error
 
 Report = Callable[[JsonPath, str], None]
@@ -57,15 +57,21 @@ def check_fields(
                     check_fields(item, nested[name], where, report)
 
 
+Tables = tuple[Mapping[str, Mapping[str, str]], frozenset[str], Mapping[str, Any]]
+
+
 def _check_section(
     kind: str,
     type_name: str,
     config: dict[str, Any],
     path: JsonPath,
     report: Report,
-    tables: tuple[Mapping[str, Mapping[str, str]], frozenset[str], Mapping[str, Rule]],
+    tables: Tables,
     extra_fields: Mapping[str, str],
+    build_name: str = "",
+    rendered: bool = True,
 ) -> None:
+    """Keys, types and rules of one builder (given its build_name) or stage."""
     known_fields, known_types, rules = tables
     if type_name not in known_types and type_name not in known_fields:
         report(
@@ -75,24 +81,48 @@ def _check_section(
         return
     if type_name in known_fields:
         check_fields(config, {**known_fields[type_name], **extra_fields}, path, report, type_name)
-    rule = rules.get(type_name)
-    if rule:
+    rule = rules.get(type_name) if rendered else None
+    if rule and kind == "builder":
+        rule(config, path, report, build_name)
+    elif rule:
         rule(config, path, report)
 
 
-_BUILDERS = (fields.BUILDER_FIELDS, fields.KNOWN_BUILDER_TYPES, BUILDER_RULES)
-_PROVISIONERS = (fields.PROVISIONER_FIELDS, fields.KNOWN_PROVISIONER_TYPES, PROVISIONER_RULES)
-_POST_PROCESSORS = (
+_BUILDERS: Tables = (fields.BUILDER_FIELDS, fields.KNOWN_BUILDER_TYPES, BUILDER_RULES)
+_PROVISIONERS: Tables = (
+    fields.PROVISIONER_FIELDS,
+    fields.KNOWN_PROVISIONER_TYPES,
+    PROVISIONER_RULES,
+)
+_POST_PROCESSORS: Tables = (
     fields.POST_PROCESSOR_FIELDS,
     fields.KNOWN_POST_PROCESSOR_TYPES,
     POST_PROCESSOR_RULES,
 )
 
 
+def _override_aware(report: Report, stage: Stage, build_name: str) -> Report:
+    """Report a provisioner's problem where its key was written, e.g. in its override."""
+    spec = stage.spec
+    if not isinstance(spec, ProvisionerSpec):
+        return report
+    return lambda path, message: report(spec.source_path(build_name, path), message)
+
+
 def check_plan(plan: BuildPlan, report: Report) -> None:
     builder_extra = {**fields.COMMUNICATOR_FIELDS, **fields.PACKER_COMMON_FIELDS}
-    _check_section("builder", plan.type, plan.config, plan.path, report, _BUILDERS, builder_extra)
-    stages: list[tuple[Stage, tuple[Any, ...], str]] = [
+    _check_section(
+        "builder",
+        plan.type,
+        plan.config,
+        plan.path,
+        report,
+        _BUILDERS,
+        builder_extra,
+        plan.name,
+        rendered=not plan.render_failed,
+    )
+    stages: list[tuple[Stage, Tables, str]] = [
         (stage, _PROVISIONERS, "provisioner") for stage in plan.provisioners
     ]
     stages += [
@@ -106,9 +136,10 @@ def check_plan(plan: BuildPlan, report: Report) -> None:
             stage.type,
             stage.config,
             stage.spec.path,
-            report,
+            _override_aware(report, stage, plan.name),
             tables,
             fields.PACKER_COMMON_FIELDS,
+            rendered=not stage.render_failed,
         )
 
 
@@ -127,15 +158,16 @@ def validate_template(
 
     for plan in plans:
         check_plan(plan, report)
-    if template.error_cleanup_provisioner:
-        spec = template.error_cleanup_provisioner
+    cleanup = next((plan.error_cleanup for plan in plans if plan.error_cleanup), None)
+    if cleanup:  # rendered with the first selected build, as Packer runs it after a failure
         _check_section(
             "provisioner",
-            spec.type,
-            spec.config,
-            spec.path,
+            cleanup.type,
+            cleanup.config,
+            cleanup.spec.path,
             report,
             _PROVISIONERS,
             fields.PACKER_COMMON_FIELDS,
+            rendered=not cleanup.render_failed,
         )
     return sorted(problems, key=lambda p: p.line or 0)

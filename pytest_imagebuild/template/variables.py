@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, TemplateError
-from .functions import NETWORK_FUNCTIONS, RunContext, base_functions, env_function
+from .functions import NETWORK_FUNCTIONS, VARIABLES, RunContext, base_functions, env_function
 from .gotemplate import Renderer, RenderError
+from .hints import did_you_mean
 from .jsonsource import SourceMap, parse_json
 from .types import describe
 
@@ -26,6 +27,8 @@ class Variables:
 
     values: dict[str, str] = field(default_factory=dict)
     sensitive: frozenset[str] = frozenset()
+    # Declared or given names, including required ones still without a value.
+    names: frozenset[str] = frozenset()
 
     def secret_values(self) -> set[str]:
         return {self.values[name] for name in self.sensitive if self.values.get(name)}
@@ -100,28 +103,36 @@ def resolve_variables(
     for name, value in given.items():
         values.setdefault(name, value)
 
-    problems += _render_defaults(pending, values, source, run, template_dir, environ)
-    return Variables(values, frozenset(sensitive)), problems
+    problems += _render_defaults(pending, values, set(declared), source, run, template_dir, environ)
+    names = frozenset(declared) | frozenset(given)
+    return Variables(values, frozenset(sensitive), names), problems
 
 
 def _render_defaults(
     pending: dict[str, str],
     values: dict[str, str],
+    declared: set[str],
     source: SourceMap,
     run: RunContext,
     template_dir: Path,
     environ: Mapping[str, str] | None,
 ) -> list[Problem]:
     """Render defaults that refer to other variables, in as many passes as they need."""
-    functions = base_functions(run, template_dir)
+    functions = base_functions(run, template_dir, section=VARIABLES)
     functions["env"] = env_function(environ)
     unresolved: set[str] = set()
 
     def user(name: str) -> str:
+        name = str(name)
         if name in pending:
             unresolved.add(name)
             return ""
-        return values.get(name, "")
+        if name not in values and name not in declared:
+            raise RenderError(
+                f"variable not set: {name}{did_you_mean(name, declared)}: a default can only "
+                "use variables that are declared or given a value"
+            )
+        return values.get(name, "")  # a required variable without a value is reported already
 
     functions["user"] = user
     renderer = Renderer(functions, {}, NETWORK_FUNCTIONS)
@@ -134,7 +145,10 @@ def _render_defaults(
                 rendered = renderer.render(text)
             except RenderError as error:
                 problems.append(
-                    source.problem(("variables", name), f"error rendering default: {error}")
+                    source.problem(
+                        ("variables", name),
+                        f"error interpolating default value for '{name}': {error}",
+                    )
                 )
                 del pending[name]
                 continue
