@@ -73,6 +73,8 @@ class BuildItem(ImagebuildItem):
     def runtest(self) -> None:
         artifact = self.store.build(self.path, self.build_name)
         self.user_properties.append(("artifact", artifact.describe()))
+        if artifact.id:
+            self.user_properties.append(("artifact_id", artifact.id))
         for stage, seconds in artifact.stage_times.items():
             self.user_properties.append((f"stage_time[{stage}]", f"{seconds:.1f}"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -19,6 +20,7 @@ class BuildUI:
     name: str
     secrets: set[str] = field(default_factory=set)
     stream: TextIO | None = None
+    on_stage: Callable[[str], None] | None = None
 
     def _emit(self, prefix: str, text: str) -> None:
         text = mask(text, self.secrets)
@@ -28,8 +30,10 @@ class BuildUI:
             print(formatted, file=self.stream or sys.stdout, flush=True)
 
     def say(self, text: str) -> None:
-        """A stage starting: ``==> name: text``."""
+        """A stage starting: ``==> name: text``; also shown live on the terminal."""
         self._emit("==> ", text)
+        if self.on_stage:
+            self.on_stage(f"{self.name}: {mask(text, self.secrets)}")
 
     def message(self, text: str) -> None:
         """Detail within a stage: ``    name: text``."""

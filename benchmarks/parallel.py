@@ -1,0 +1,69 @@
+"""Four replayed azure-arm builds with pytest-xdist: -n 1, -n 2, -n 4 side by side.
+
+    python benchmarks/parallel.py
+
+Copies examples/webserver.json four times, records the four builds once against the loopback
+Azure, then replays them offline with each worker count and prints wall times and speedups.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.azure_standin import start_standin  # noqa: E402
+from tests.azure_standin.record_examples import standin_environment  # noqa: E402
+
+NAMES = ("alpha", "bravo", "charlie", "delta")
+
+
+def pytest_run(workdir: Path, env: dict[str, str], *args: str) -> tuple[int, float, str]:
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
+    command += ["--image-template", "images/*.json", "-o", f"image_cassette_dir={workdir}/c"]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+    return done.returncode, time.monotonic() - started, done.stdout + done.stderr
+
+
+def main() -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="imagebuild-parallel-"))
+    (workdir / "images").mkdir()
+    shutil.copytree(ROOT / "examples" / "scripts", workdir / "images" / "scripts")
+    for name in NAMES:
+        shutil.copy(ROOT / "examples" / "webserver.json", workdir / "images" / f"{name}.json")
+    with start_standin(fast=True) as standin:
+        code, seconds, output = pytest_run(
+            workdir, standin_environment(standin), "--record-mode=rewrite", "-n", "2"
+        )
+    if code != 0:
+        print(output)
+        return 1
+    print(f"recorded 4 builds against the loopback Azure in {seconds:.1f} s")
+    offline = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))}
+    offline.pop("IMAGEBUILD_AZURE_ARM_URL", None)
+    times = {}
+    for workers in (1, 2, 4):
+        code, seconds, output = pytest_run(
+            workdir, offline, "--record-mode=none", "--block-network", "-n", str(workers)
+        )
+        if code != 0:
+            print(output)
+            return 1
+        times[workers] = seconds
+    print(f"{'workers':>8}{'wall s':>10}{'speedup':>10}")
+    for workers, seconds in times.items():
+        print(f"{workers:>8}{seconds:>10.1f}{times[1] / seconds:>10.2f}")
+    print(f"(this machine has {os.cpu_count()} cores)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Cassette files: where they live, reading them with clear errors, and a last scan for secrets
+before anything is written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.serialize import deserialize, serialize
+
+from ..errors import ImagebuildError
+from .secrets import SecretBook, encoded_forms
+
+
+class CassetteError(ImagebuildError):
+    """A cassette that cannot be used, or must not be written."""
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of a test or build name."""
+    return re.sub(r"[^\w.-]+", "-", text).strip("-") or "unnamed"
+
+
+def cassette_path(root: Path, template: Path, build: str, name: str) -> Path:
+    """cassettes/<template>/<build>/<name>.yaml"""
+    return root / safe_name(template.stem) / safe_name(build) / f"{safe_name(name)}.yaml"
+
+
+def _problem(path: Path, detail: str) -> CassetteError:
+    return CassetteError(
+        f"{path}: this cassette cannot be replayed: {detail}. Re-record it with "
+        "--record-mode=rewrite (and credentials), or restore it from version control."
+    )
+
+
+def check_cassette(path: Path, data: Any) -> None:
+    """The shape vcrpy writes: version 1, a list of interactions with request and response."""
+    if not isinstance(data, dict) or "interactions" not in data:
+        raise _problem(path, "it has no 'interactions' list at the top")
+    if data.get("version") != 1:
+        raise _problem(path, f"version is {data.get('version')!r}, expected 1")
+    interactions = data["interactions"]
+    if not isinstance(interactions, list):
+        raise _problem(path, "'interactions' is not a list")
+    for index, item in enumerate(interactions):
+        where = f"interactions[{index}]"
+        if not isinstance(item, dict) or not {"request", "response"} <= item.keys():
+            raise _problem(path, f"{where} lacks a request or a response")
+        request, response = item["request"], item["response"]
+        for key in ("method", "uri"):
+            if not isinstance(request, dict) or not isinstance(request.get(key), str):
+                raise _problem(path, f"{where}.request.{key} is missing or not text")
+        status = response.get("status") if isinstance(response, dict) else None
+        if not isinstance(status, dict) or not isinstance(status.get("code"), int):
+            raise _problem(path, f"{where}.response.status.code is missing or not a number")
+
+
+def read_cassette(path: Path) -> dict[str, Any]:
+    """The parsed cassette, or CassetteError naming the file, line and problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as error:
+        raise _problem(path, f"it cannot be read ({error})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise _problem(path, f"{where}invalid YAML ({problem})") from None
+    check_cassette(path, data)
+    return data
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    metadata = read_cassette(path).get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def find_secret(text: str, book: SecretBook) -> str | None:
+    """The name of a known secret still present in text, if any."""
+    for value, name in book.names().items():
+        if any(form in text for form in encoded_forms(value)):
+            return name
+    return None
+
+
+class ScrubbedPersister:
+    """vcrpy persister that validates on load and refuses to save a cassette holding a secret."""
+
+    def __init__(self, book: SecretBook):
+        self.book = book
+
+    def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        data = read_cassette(path)
+        return deserialize(yaml.safe_dump(data), serializer)
+
+    def save_cassette(self, cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
+        path = Path(cassette_path)
+        text = serialize(cassette_dict, serializer)
+        leaked = find_secret(text, self.book)
+        if leaked:
+            lines = enumerate(text.splitlines(), 1)
+            number = next((n for n, line in lines if find_secret(line, self.book)), 0)
+            raise CassetteError(
+                f"{path}: refusing to save this cassette: the value of {leaked} would be "
+                f"written at line {number} of it. Nothing was saved; add the field that carries "
+                "it to the scrubber (pytest_imagebuild/recording/scrub.py)."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".yaml.partial")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)

@@ -1,0 +1,89 @@
+"""How a live request is compared with a recorded one: by meaning, not byte for byte.
+
+JSON bodies compare as data; WinRM SOAP bodies by action and command (message ids are
+random); form bodies as sets of fields. A mismatch says where the bodies differ.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from vcr.request import Request
+
+SOAP_FIELDS = ("Action", "ResourceURI", "Command", "Arguments", "Signal", "Code")
+
+
+def _text(body: Any) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", errors="replace")
+    return str(body)
+
+
+def soap_summary(text: str) -> dict[str, list[str]]:
+    summary: dict[str, list[str]] = {}
+    for name in SOAP_FIELDS:
+        values = re.findall(rf"<(?:\w+:)?{name}\b[^>]*>(.*?)</(?:\w+:)?{name}>", text, re.S)
+        values += re.findall(rf"<(?:\w+:)?{name}\b[^>]*\bCode=\"([^\"]*)\"", text)
+        if values:
+            summary[name] = [value.strip() for value in values]
+    return summary
+
+
+def _first_difference(left: Any, right: Any, path: str = "") -> str | None:
+    if isinstance(left, dict) and isinstance(right, dict):
+        for key in sorted(set(left) | set(right)):
+            where = f"{path}.{key}" if path else key
+            if key not in left:
+                return f"{where} only in the recorded request"
+            if key not in right:
+                return f"{where} only in the new request"
+            found = _first_difference(left[key], right[key], where)
+            if found:
+                return found
+        return None
+    if isinstance(left, list) and isinstance(right, list):
+        if len(left) != len(right):
+            return f"{path or 'body'} has {len(left)} items, recorded {len(right)}"
+        for index, (a, b) in enumerate(zip(left, right, strict=True)):
+            found = _first_difference(a, b, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if left != right:
+        return f"{path or 'body'} is {left!r}, recorded {right!r}"
+    return None
+
+
+def body_difference(live: Request, recorded: Request) -> str | None:
+    """None when the bodies mean the same; else where they differ."""
+    left, right = _text(live.body), _text(recorded.body)
+    if left == right:
+        return None
+    if "Envelope" in left and "Envelope" in right:
+        a, b = soap_summary(left), soap_summary(right)
+        return None if a == b else _first_difference(a, b, "WinRM")
+    try:
+        return _first_difference(json.loads(left), json.loads(right))
+    except ValueError:
+        pass
+    if "=" in left and "=" in right:
+        a = dict(parse_qsl(left, keep_blank_values=True))
+        b = dict(parse_qsl(right, keep_blank_values=True))
+        if a and b:
+            return _first_difference(a, b, "form")
+    return "the bodies differ"
+
+
+def body_matcher(live: Request, recorded: Request) -> None:
+    """A vcrpy matcher: raises AssertionError naming the difference."""
+    difference = body_difference(live, recorded)
+    if difference:
+        raise AssertionError(difference)
+
+
+MATCH_ON = ["method", "scheme", "host", "port", "path", "query", "imagebuild_body"]

@@ -1,0 +1,48 @@
+"""Record modes, named and behaving as in vcrpy and pytest-recording."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from vcr.record_mode import RecordMode
+
+from ..errors import ImagebuildError
+
+MODES = ("none", "once", "new_episodes", "all", "rewrite")
+CREDENTIAL_VARIABLES = (
+    "ARM_CLIENT_SECRET",
+    "AZURE_CLIENT_SECRET",
+    "ARM_USE_AZURE_CLI_AUTH",
+    "AZURE_USE_CLI_AUTH",
+)
+
+
+def check_mode(mode: str) -> str:
+    if mode and mode not in MODES:
+        raise ImagebuildError(f"--record-mode={mode!r} is not one of {', '.join(MODES)}")
+    return mode
+
+
+def credentials_present(arm_url: str = "") -> bool:
+    """Whether this run could talk to Azure: a secret or CLI login in the environment,
+    or an explicit Resource Manager endpoint."""
+    return bool(arm_url) or any(os.environ.get(name) for name in CREDENTIAL_VARIABLES)
+
+
+def effective_mode(requested: str, cassette: Path, can_record: bool) -> str:
+    """An explicit mode wins; otherwise replay what exists, and record only with credentials."""
+    if requested:
+        return requested
+    if cassette.exists() or not can_record:
+        return "none"
+    return "once"
+
+
+def vcr_mode(mode: str) -> RecordMode:
+    return RecordMode.ALL if mode == "rewrite" else RecordMode(mode)
+
+
+def replays_only(mode: str, cassette: Path) -> bool:
+    """Every request will come from the cassette, so waiting is pointless."""
+    return mode == "none" or (mode == "once" and cassette.exists())

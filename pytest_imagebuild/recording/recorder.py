@@ -1,0 +1,186 @@
+"""One object per pytest session that wraps builds, launches and tests in cassettes.
+
+It sits beside the build flow (DESIGN.md): builders get a clock and endpoints in their
+options and never ask whether they are replaying.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import vcr
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from ..clock import REAL_CLOCK, VirtualClock
+from ..errors import ImagebuildError
+from ..template import RunContext
+from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
+from .match import MATCH_ON, body_matcher
+from .modes import effective_mode, replays_only, vcr_mode
+from .network import network_blocked
+from .scrub import PublicAddresses, Scrubber
+from .secrets import SecretBook, placeholder_for
+
+RECORDED_BUILDERS = frozenset({"azure-arm"})
+METADATA_KEY = "imagebuild"
+
+
+class NotInCassette(ImagebuildError):
+    pass
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    mode: str = ""
+    root: Path = Path("cassettes")
+    block_network: bool = False
+    can_record: bool = False
+
+
+@dataclass
+class TemplateRun:
+    """How a recorded template renders: the recording's start time, placeholders for its
+    sensitive variables and the endpoints it talked to, so a replay asks the same things."""
+
+    run: RunContext
+    variables: dict[str, str] = field(default_factory=dict)
+    endpoints: dict[str, str] | None = None
+
+
+def builder_types(template: Path) -> set[str]:
+    """The builder types of a template file, read leniently (validation reports problems)."""
+    try:
+        data = json.loads(template.read_text(encoding="utf-8"))
+        return {str(b.get("type")) for b in data.get("builders", []) if isinstance(b, dict)}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _miss_message(error: CannotOverwriteExistingCassetteException, path: Path, mode: str) -> str:
+    request = error.failed_request
+    text = (
+        f"{request.method} {request.uri} is not in the cassette {path} (record mode {mode}), "
+        "so it cannot be replayed"
+    )
+    if error.similar_requests:
+        closest, _, failed = error.similar_requests[0]
+        reasons = "; ".join(f"{name}: {message}" for name, message in failed)
+        text += f". Closest recorded request: {closest.method} {closest.uri} ({reasons})"
+    return (
+        text + ". The template or the code changed since the recording: undo the change, or "
+        "re-record with --record-mode=rewrite and Azure credentials."
+    )
+
+
+def _cassette_miss(error: BaseException) -> CannotOverwriteExistingCassetteException | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, CannotOverwriteExistingCassetteException):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+class CassetteRecorder:
+    def __init__(self, settings: RecordingSettings):
+        self.settings = settings
+        self.addresses = PublicAddresses()
+        self._runs: dict[Path, TemplateRun | None] = {}
+
+    def records(self, template: Path) -> bool:
+        return bool(builder_types(template) & RECORDED_BUILDERS)
+
+    def build_cassette(self, template: Path, build: str) -> Path:
+        return cassette_path(self.settings.root, template, build, "build")
+
+    def template_run(self, template: Path) -> TemplateRun | None:
+        """None for templates that are not recorded (their builds run for real)."""
+        template = template.resolve()
+        if template not in self._runs:
+            self._runs[template] = self._template_run(template) if self.records(template) else None
+        return self._runs[template]
+
+    def _template_run(self, template: Path) -> TemplateRun:
+        seed = f"pytest-imagebuild:{template.name}"
+        if self.settings.mode not in ("all", "rewrite"):
+            folder = self.settings.root / safe_name(template.stem)
+            for cassette in sorted(folder.glob("*/build.yaml")):
+                meta = read_metadata(cassette).get(METADATA_KEY)
+                if isinstance(meta, dict) and "started" in meta:
+                    started = datetime.fromtimestamp(int(meta["started"]), tz=timezone.utc)
+                    return TemplateRun(
+                        RunContext.create(seed, started),
+                        {str(k): str(v) for k, v in (meta.get("variables") or {}).items()},
+                        {str(k): str(v) for k, v in (meta.get("endpoints") or {}).items()},
+                    )
+        return TemplateRun(RunContext.create(seed))
+
+    def metadata(self, run: TemplateRun, sensitive: dict[str, str], endpoints: dict[str, str]):
+        """What a build cassette keeps about its run (no secret: placeholders only)."""
+        return {
+            "started": int(run.run.started.timestamp()),
+            "variables": {name: placeholder_for(name, v) for name, v in sensitive.items() if v},
+            "endpoints": {k: v for k, v in endpoints.items() if v},
+        }
+
+    @contextmanager
+    def use(
+        self,
+        template: Path,
+        build: str,
+        name: str,
+        book: SecretBook,
+        metadata: dict[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Record or replay the HTTP inside; yields build options (the clock to use)."""
+        path = cassette_path(self.settings.root, template, build, name)
+        mode = effective_mode(self.settings.mode, path, self.settings.can_record)
+        if mode == "none" and not path.exists():
+            raise CassetteError(
+                f"{path}: no cassette to replay {name!r} of {template.name} [{build}] from. "
+                "Record it with --record-mode=once and Azure credentials (see cassettes/README.md)."
+            )
+        if mode == "rewrite" and path.exists():
+            path.unlink()
+        replaying = replays_only(mode, path)
+        scrubber = Scrubber(book, self.addresses)
+        recorder = vcr.VCR(
+            record_mode=vcr_mode(mode),
+            match_on=MATCH_ON,
+            before_record_request=scrubber.request,
+            before_record_response=scrubber.response,
+            decode_compressed_response=True,
+            serializer="yaml",
+        )
+        recorder.register_matcher("imagebuild_body", body_matcher)
+        recorder.register_persister(ScrubbedPersister(book))
+        options: dict[str, Any] = {"clock": VirtualClock() if replaying else REAL_CLOCK}
+        with ExitStack() as stack:
+            cassette = stack.enter_context(recorder.use_cassette(str(path)))
+            if metadata is not None and not replaying:
+                cassette.get_metadata(METADATA_KEY, metadata)
+                cassette._metadata[METADATA_KEY] = metadata  # "all" keeps old metadata otherwise
+                cassette.dirty = True
+            if replaying or self.settings.block_network:
+                why = "replaying from cassettes" if replaying else "--block-network"
+                stack.enter_context(network_blocked(f"{why} ({path})"))
+            try:
+                yield options
+            except ImagebuildError as error:
+                miss = _cassette_miss(error)
+                if miss is None:
+                    raise
+                raise NotInCassette(_miss_message(miss, path, mode)) from None
+            except Exception as error:
+                miss = _cassette_miss(error)
+                if miss is None:
+                    raise
+                raise NotInCassette(_miss_message(miss, path, mode)) from None

@@ -1,0 +1,42 @@
+"""Build each image once per session even across pytest-xdist workers.
+
+The first worker to need an image builds it while holding a file lock; the others wait on
+the lock and then read the artifact (or the build's error) that it left beside the lock.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from .builders.base import Artifact
+from .errors import ImagebuildError
+
+
+@dataclass
+class SharedBuilds:
+    root: Path | None = None  # None: a single process, nothing to share
+    worker: str = ""
+
+    def once(self, key: str, build: Callable[[], Artifact]) -> Artifact:
+        if self.root is None:
+            return build()
+        self.root.mkdir(parents=True, exist_ok=True)
+        result = self.root / f"{key}.result"
+        with FileLock(str(self.root / f"{key}.lock")):
+            if result.exists():
+                outcome = pickle.loads(result.read_bytes())
+                if isinstance(outcome, str):
+                    raise ImagebuildError(outcome)
+                return outcome
+            try:
+                artifact = build()
+            except ImagebuildError as error:
+                result.write_bytes(pickle.dumps(f"{error} (built by xdist worker {self.worker})"))
+                raise
+            result.write_bytes(pickle.dumps(artifact))
+            return artifact
