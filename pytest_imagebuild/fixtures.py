@@ -113,10 +113,15 @@ def image(
 
 @pytest.fixture(scope="module")
 def vm(
-    imagebuild_store: ImageStore, image_template: Template, image_build_name: str, image: Artifact
+    request: pytest.FixtureRequest,
+    imagebuild_store: ImageStore,
+    image_template: Template,
+    image_build_name: str,
+    image: Artifact,
 ) -> Iterator[LaunchedVM]:
     """A VM booted from the image; torn down after the module, whatever happened."""
-    launcher = imagebuild_store.launcher(image_template.path, image_build_name, image)
+    name = Path(str(request.node.path)).stem
+    launcher = imagebuild_store.launcher(image_template.path, image_build_name, image, name)
     try:
         yield launcher.launch()
     finally:
@@ -130,3 +135,26 @@ def host(vm: LaunchedVM) -> Any:
 
     spec, kwargs = vm.testinfra_spec()
     return testinfra.get_host(spec, **kwargs)
+
+
+USES_IMAGE = {"image", "vm", "host"}
+
+
+@pytest.fixture(autouse=True)
+def imagebuild_cassette(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """Records or replays a smoke test's own HTTP (WinRM, its requests to the VM) in
+    cassettes/<template>/<build>/<module>.<test>.yaml; only for recorded builders."""
+    if not USES_IMAGE & set(request.fixturenames):
+        yield {}
+        return
+    store: ImageStore = request.getfixturevalue("imagebuild_store")
+    template: Template = request.getfixturevalue("image_template")
+    plan = store.plan(template.path, request.getfixturevalue("image_build_name"))
+    secrets = plan.secrets()
+    if "vm" in request.fixturenames:
+        password = request.getfixturevalue("vm").password
+        if password:
+            secrets.add(password)
+    name = f"{Path(str(request.node.path)).stem}.{request.node.name}"
+    with store.recording(plan, name, secrets) as options:
+        yield options

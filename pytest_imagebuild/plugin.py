@@ -9,14 +9,27 @@ from typing import Any
 import pytest
 
 from . import fixtures
+from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile
 from .errors import ImagebuildError
+from .recording import CassetteRecorder, RecordingSettings
+from .recording.modes import credentials_present
+from .report import BuildTable, LiveProgress
 from .settings import Settings, add_options
+from .sharing import SharedBuilds
 from .store import ImageStore
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    cleanup.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """--imagebuild-janitor runs the janitor instead of the tests."""
+    _default_to_loadgroup(config)
+    return cleanup.janitor_main(config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,11 +43,40 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImagebuildError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
-    config.stash[STORE_KEY] = ImageStore(settings, lambda: _workdir(config))
+    store = ImageStore(settings, lambda: _workdir(config), cassettes=_cassettes(settings))
+    store.journal = cleanup.start_journal(config, store.run.run_uuid)
+    store.progress = LiveProgress(config)
+    store.shared = _shared_builds(config)
+    config.stash[STORE_KEY] = store
+    config.pluginmanager.register(BuildTable(), "imagebuild-report")
     # Registered now, after every entry-point plugin, so `host` here wins over testinfra's.
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.templates] + _companion_tests(settings.templates)
+
+
+def _cassettes(settings: Settings) -> CassetteRecorder:
+    return CassetteRecorder(
+        RecordingSettings(
+            mode=settings.record_mode,
+            root=settings.cassette_dir,
+            block_network=settings.block_network,
+            can_record=credentials_present(settings.azure_endpoints.arm_url),
+        )
+    )
+
+
+def _shared_builds(config: pytest.Config) -> SharedBuilds:
+    """Under xdist, workers share builds through the controller's base temp."""
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
+        return SharedBuilds()
+
+    def locate() -> Path:
+        factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]
+        return factory.getbasetemp().parent / "imagebuild-shared"
+
+    return SharedBuilds(worker=worker.get("workerid", ""), locate=locate)
 
 
 def _workdir(config: pytest.Config) -> Path:
@@ -71,3 +113,23 @@ def pytest_runtest_makereport(
     if call.excinfo is not None and isinstance(call.excinfo.value, ImagebuildError):
         report.longrepr = str(call.excinfo.value)
     return report
+
+
+def _default_to_loadgroup(config: pytest.Config) -> None:
+    """With -n and no --dist, distribute by xdist groups (see pytest_collection_modifyitems)."""
+    option = config.option
+    explicit = any(
+        arg == "--dist" or arg.startswith("--dist=") or arg.startswith("-d")
+        for arg in config.invocation_params.args
+    )
+    if getattr(option, "numprocesses", None) and not explicit and option.dist in ("no", "load"):
+        option.dist = "loadgroup"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of one module share one VM, so they stay on one xdist worker; builds and other
+    modules spread over the workers (each image is still built only once)."""
+    for item in items:
+        if fixtures.USES_IMAGE & set(getattr(item, "fixturenames", ())):
+            module = item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(name=module))

@@ -11,6 +11,7 @@ import pytest
 
 from .builders.azure_arm.endpoints import AzureEndpoints
 from .errors import ImagebuildError
+from .recording.modes import MODES, check_mode
 from .template.variables import parse_cli_var
 
 
@@ -75,6 +76,28 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="CA certificates to trust for those endpoints; default $IMAGEBUILD_AZURE_CA_BUNDLE.",
     )
+    group.addoption(
+        "--record-mode",
+        default=None,
+        choices=MODES,
+        help="how builds on cloud builders use cassettes (as in vcrpy): none replays only; "
+        "once records a missing cassette; new_episodes adds new requests; all re-records "
+        "everything; rewrite deletes and re-records. Default: none, or once when Azure "
+        "credentials are set.",
+    )
+    group.addoption(
+        "--block-network",
+        action="store_true",
+        default=False,
+        help="refuse every network connection made while a cassette is in use "
+        "(replays always do).",
+    )
+    parser.addini("record_mode", default="", help="default for --record-mode.")
+    parser.addini(
+        "image_cassette_dir",
+        default="cassettes",
+        help="where cassettes live, relative to the rootdir (default: cassettes).",
+    )
     parser.addini(
         "image_templates",
         type="args",
@@ -97,6 +120,9 @@ class Settings:
     except_: tuple[str, ...] = ()
     on_error: str = "cleanup"
     azure_endpoints: AzureEndpoints = field(default_factory=AzureEndpoints)
+    record_mode: str = ""
+    block_network: bool = False
+    cassette_dir: Path = Path("cassettes")
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -120,6 +146,9 @@ class Settings:
             azure_endpoints=AzureEndpoints(
                 option.azure_arm_url, option.azure_authority, option.azure_ca_bundle
             ),
+            record_mode=check_mode(option.record_mode or config.getini("record_mode") or ""),
+            block_network=option.block_network,
+            cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
         )
 
     def selects(self, build_name: str) -> bool:

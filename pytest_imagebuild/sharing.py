@@ -19,10 +19,13 @@ from .errors import ImagebuildError
 
 @dataclass
 class SharedBuilds:
-    root: Path | None = None  # None: a single process, nothing to share
+    root: Path | None = None  # None (and no locate): a single process, nothing to share
     worker: str = ""
+    locate: Callable[[], Path] | None = None  # finds root on first use (after configure)
 
     def once(self, key: str, build: Callable[[], Artifact]) -> Artifact:
+        if self.root is None and self.locate is not None:
+            self.root = self.locate()
         if self.root is None:
             return build()
         self.root.mkdir(parents=True, exist_ok=True)

@@ -43,12 +43,25 @@ class BuildContext:
     options: dict[str, Any] = field(default_factory=dict)
     created: list[tuple[str, str]] = field(default_factory=list)
     journal: Callable[[str, str], None] | None = None
+    journal_released: Callable[[str, str], None] | None = None
+    released: set[tuple[str, str]] = field(default_factory=set)
 
     def record_created(self, kind: str, name: str) -> None:
         """Note a resource before creating it, so a crash or --on-error=abort can name it."""
         self.created.append((kind, name))
         if self.journal:
             self.journal(kind, name)
+
+    def record_released(self, kind: str, name: str) -> None:
+        """Note a resource removed normally, so the janitor does not report it as left behind.
+
+        run_steps calls it for everything recorded once every cleanup succeeded.
+        """
+        if (kind, name) in self.released:
+            return
+        self.released.add((kind, name))
+        if self.journal_released:
+            self.journal_released(kind, name)
 
 
 class Step(Protocol):
@@ -96,14 +109,26 @@ def run_steps(
 
 def _cleanup(ctx: BuildContext, started: list[Step]) -> None:
     errors: list[str] = []
+    interrupted: KeyboardInterrupt | None = None
     for step in reversed(started):
         try:
             step.cleanup(ctx)
         except Exception as error:  # a failing cleanup must not stop the ones after it
             errors.append(f"{step.name}: {error}")
             ctx.ui.error(f"cleanup of step {step.name!r} failed: {error}")
+        except KeyboardInterrupt as stop:  # Ctrl-C/SIGTERM: finish the other cleanups first
+            interrupted = interrupted or stop
+            ctx.ui.error(f"cleanup of step {step.name!r} interrupted: {stop}")
+    if interrupted is not None:
+        raise interrupted
+    if not errors:  # a step may undo what another made: only a clean sweep releases all
+        for kind, name in ctx.created:
+            ctx.record_released(kind, name)
     if errors:
-        raise BuildError("cleanup failed, resources may be left behind: " + "; ".join(errors))
+        raise BuildError(
+            "cleanup failed, resources may be left behind (`python -m pytest_imagebuild "
+            "janitor` lists them): " + "; ".join(errors)
+        )
 
 
 REMOVAL_HINTS = {
@@ -118,10 +143,11 @@ def removal_hint(kind: str, name: str) -> str:
 
 
 def _print_removal_hints(ctx: BuildContext) -> None:
-    if not ctx.created:
+    kept = [c for c in ctx.created if c not in ctx.released]
+    if not kept:
         return
     ctx.ui.say("--on-error=abort: these resources were kept; remove them with:")
-    for kind, name in reversed(ctx.created):
+    for kind, name in reversed(kept):
         ctx.ui.message(f"  {removal_hint(kind, name)}")
 
 

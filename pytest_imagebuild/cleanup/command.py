@@ -1,0 +1,63 @@
+"""The janitor as a command: shared by ``python -m pytest_imagebuild janitor`` and pytest's
+``--imagebuild-janitor``, so both print and exit alike."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import TextIO
+
+from ..errors import ImagebuildError
+from ..template.durations import parse_duration
+from .azure import AzureTarget
+from .janitor import Janitor
+from .journal import journal_dir, state_dir
+from .report import render
+
+
+@dataclass(frozen=True)
+class JanitorRequest:
+    yes: bool = False
+    older_than: str = ""
+    state_dir: str = ""
+    azure: AzureTarget | None = None
+
+
+def older_than_seconds(text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise ImagebuildError(
+            f"--older-than {text!r} is not a duration; write it like 30m, 2h or 1h30m."
+        )
+    return seconds
+
+
+def azure_from_env(cloud: str = "Public") -> AzureTarget:
+    """Where to look for tagged groups: the same overrides a test run reads."""
+    return AzureTarget(
+        cloud,
+        os.environ.get("IMAGEBUILD_AZURE_ARM_URL", ""),
+        os.environ.get("AZURE_AUTHORITY_HOST", ""),
+        os.environ.get("IMAGEBUILD_AZURE_CA_BUNDLE", ""),
+    )
+
+
+def run_janitor(request: JanitorRequest, out: TextIO | None = None) -> int:
+    """List (or with yes, delete) leftovers; 0 when nothing failed, 1 otherwise."""
+    out = out or sys.stdout
+    root = state_dir(request.state_dir or None)
+    janitor = Janitor(
+        root, older_than_seconds(request.older_than), request.azure or azure_from_env()
+    )
+    survey = janitor.survey()
+    if request.yes:
+        janitor.remove(survey)
+    print(render(survey, time.time(), request.yes, str(journal_dir(root))), file=out)
+    return 1 if survey.errors else 0

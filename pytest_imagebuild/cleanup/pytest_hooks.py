@@ -1,0 +1,139 @@
+"""The pytest side of cleanup: janitor options, the run's journal, signals, crashed workers.
+
+plugin.py stays thin: it adds these options, asks ``janitor_main`` whether to run the janitor
+instead of tests, and registers one ``RunCleanup`` per run at configure time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from ..errors import ImagebuildError
+from . import signals
+from .azure import AzureTarget
+from .command import JanitorRequest, run_janitor
+from .janitor import Janitor
+from .journal import Journal, Owner, state_dir
+from .report import render
+
+SESSION_KEY = "imagebuild_session"
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("imagebuild")
+    group.addoption(
+        "--imagebuild-janitor",
+        action="store_true",
+        help="instead of running tests, list what earlier runs left behind (QEMU processes, "
+        "files, Azure resource groups tagged imagebuild-run) and exit.",
+    )
+    group.addoption(
+        "--imagebuild-janitor-delete",
+        action="store_true",
+        help="like --imagebuild-janitor, and delete what it lists.",
+    )
+    group.addoption(
+        "--imagebuild-older-than",
+        default="",
+        metavar="DURATION",
+        help="with --imagebuild-janitor: also take runs still going but older than this "
+        "(e.g. 2h); runs whose age is unknown are spared.",
+    )
+    group.addoption(
+        "--imagebuild-state-dir",
+        default="",
+        metavar="DIR",
+        help="where run journals are kept; default $IMAGEBUILD_STATE_DIR or "
+        "~/.local/state/pytest-imagebuild.",
+    )
+
+
+def janitor_main(config: pytest.Config) -> int | None:
+    """Run the janitor when asked; None lets pytest run the tests."""
+    option = config.option
+    if not (option.imagebuild_janitor or option.imagebuild_janitor_delete):
+        return None
+    request = JanitorRequest(
+        yes=option.imagebuild_janitor_delete,
+        older_than=option.imagebuild_older_than,
+        state_dir=option.imagebuild_state_dir,
+        azure=AzureTarget(
+            "Public",
+            getattr(option, "azure_arm_url", ""),
+            getattr(option, "azure_authority", ""),
+            getattr(option, "azure_ca_bundle", ""),
+        ),
+    )
+    try:
+        code = run_janitor(request)
+    except ImagebuildError as error:
+        print(f"pytest-imagebuild: error: {error}", file=sys.stderr)
+        return int(pytest.ExitCode.USAGE_ERROR)
+    return int(pytest.ExitCode.TESTS_FAILED if code else pytest.ExitCode.OK)
+
+
+def start_journal(config: pytest.Config, run_id: str) -> Journal:
+    """This process's journal; under xdist every worker keeps its own, tied to the session."""
+    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+    session = workerinput.get(SESSION_KEY) or f"{run_id}-{os.getpid()}"
+    worker = workerinput.get("workerid", "")
+    owner = Owner.current(run_id, session, worker)
+    journal = Journal(state_dir(config.option.imagebuild_state_dir or None), owner)
+    config.pluginmanager.register(RunCleanup(journal), "imagebuild-cleanup")
+    return journal
+
+
+class RunCleanup:
+    """Per run: SIGTERM handling, and in an xdist controller, cleanup after its workers.
+
+    A worker killed mid-build (crash, OOM, an interrupted session) cannot clean up; the
+    controller outlives it and removes what it journaled, unless --on-error=abort asked to
+    keep resources, which then wait for the janitor.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.previous = signals.install()
+        self.workers: set[str] = set()
+        self.crashed: set[str] = set()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[SESSION_KEY] = self.journal.owner.session
+        self.workers.add(node.workerinput.get("workerid") or node.gateway.id)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        if error is not None:
+            self.crashed.add(node.gateway.id)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        try:
+            keep = (config.getoption("on_error") or config.getini("image_on_error")) == "abort"
+            workers = self.crashed if keep else self.workers | self.crashed
+            if workers:
+                self.sweep(config, workers)
+            self.journal.discard_if_done()
+        finally:
+            signals.restore(self.previous)
+
+    def sweep(self, config: pytest.Config, workers: set[str]) -> None:
+        """Remove what this session's dead workers created and could not clean up."""
+        session = self.journal.owner.session
+        janitor = Janitor(
+            self.journal.root,
+            scan_tags=False,
+            select=lambda e: e.owner.session == session and e.owner.worker in workers,
+        )
+        survey = janitor.survey()
+        if not survey.leftovers and not survey.gone:
+            return
+        janitor.remove(survey)
+        crashed = ", ".join(sorted(self.crashed)) or "none"
+        where = f"workers that stopped; crashed: {crashed}"
+        text = render(survey, janitor.now(), True, where, str(self.journal.path.parent))
+        config.get_terminal_writer().line(text.replace("earlier runs", "this run's workers"))

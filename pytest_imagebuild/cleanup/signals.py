@@ -1,0 +1,64 @@
+"""SIGTERM and SIGHUP become an exception in the main thread, so pending cleanups run.
+
+A CI runner cancelling a job sends SIGTERM; Python's default is to die on the spot, which
+skips every ``finally`` and leaves VMs running. Raising instead unwinds the build like
+Ctrl-C does. A second signal during that unwinding is ignored, so cleanups are not cut short;
+SIGKILL still stops everything at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+class Terminated(KeyboardInterrupt):
+    """The run was told to stop by a signal; a KeyboardInterrupt so pytest treats it alike."""
+
+
+class _Raiser:
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.received is not None:
+            print(
+                f"pytest-imagebuild: {name} received while cleaning up; finishing the cleanup "
+                "(send SIGKILL to stop now and leave resources for the janitor)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        self.received = signum
+        raise Terminated(f"received {name}: stopping after cleaning up what this run created")
+
+
+def install() -> dict[int, Handler]:
+    """Take over SIGTERM/SIGHUP (unless ignored); returns what restore() needs."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    raiser = _Raiser()
+    previous: dict[int, Handler] = {}
+    for signum in SIGNALS:
+        current = signal.getsignal(signum)
+        if current == signal.SIG_IGN:
+            continue
+        previous[signum] = current
+        signal.signal(signum, raiser)
+    return previous
+
+
+def restore(previous: dict[int, Handler]) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum, handler in previous.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
