@@ -1,7 +1,8 @@
 """A VM from the managed image, in a resource group of its own that teardown deletes.
 
 This is the seed pipeline's second half: vnet 192.168.0.0/16 with subnet 192.168.1.0/24,
-a static public IP, an NSG letting TCP 80 in, a NIC, and a VM with a fresh admin password.
+a static public IP, an NSG letting TCP 80 in (and WinRM or SSH), a NIC, and a VM with an
+admin password made for this run. The image keeps the build's WinRM HTTPS listener.
 """
 
 from __future__ import annotations
@@ -9,33 +10,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..builders.azure_arm.cloud import AzureEndpoints, connect
+from ..builders.azure_arm.cloud import connect
+from ..builders.azure_arm.compute import VmSpec, create_vm
 from ..builders.azure_arm.config import AzureArmConfig
+from ..builders.azure_arm.endpoints import AzureEndpoints
+from ..builders.azure_arm.groups import create_group, delete_group
+from ..builders.azure_arm.logmask import protect
 from ..builders.azure_arm.names import TempNames, random_password
-from ..builders.azure_arm.resources import (
+from ..builders.azure_arm.network import (
     NetworkNames,
     NetworkPlan,
-    VmSpec,
-    azure_call,
     create_network,
-    create_vm,
-    delete_group,
-    enable_winrm_https,
     public_ip_address,
 )
 from ..builders.base import Artifact
+from ..clock import clock_of
+from ..errors import BuildError, ImagebuildError
+from ..template.model import mask
 from ..ui import BuildUI
 from .base import LaunchedVM
 
 LAUNCH_TAG = "imagebuild-launch"
+WINRM_HTTPS_PORT = 5986
 
 
 class AzureLauncher:
     def __init__(self, artifact: Artifact, ui: BuildUI, workdir: Path, options: dict[str, Any]):
         self.artifact = artifact
         self.ui = ui
+        self.workdir = workdir
         self.config: AzureArmConfig = options["azure_config"]
         self.endpoints: AzureEndpoints = options.get("azure_endpoints") or AzureEndpoints()
+        self.clock = clock_of(options)
         seed = options.get("seed", "")
         self.names = TempNames.create(seed, f"launch/{artifact.build_name}")
         self.password = random_password(seed, f"launch-admin/{artifact.build_name}")
@@ -43,38 +49,38 @@ class AzureLauncher:
         self.group = f"imagebuild-launch-{self.names.suffix}"
         self.run_id = options.get("run_id", "")
         self.record_created = options.get("record_created")
-        self.clients: dict[str, Any] = {}
+        self.resources: Any = None
         self.created = False
-        ui.add_secret(self.password)
+        protect(ui, self.password)
 
     def launch(self) -> LaunchedVM:
+        try:
+            return self._launch()
+        except ImagebuildError as error:
+            raise BuildError(mask(str(error), self.ui.secrets)) from None
+
+    def _launch(self) -> LaunchedVM:
         from azure.mgmt.compute import ComputeManagementClient
         from azure.mgmt.network import NetworkManagementClient
         from azure.mgmt.resource.resources import ResourceManagementClient
 
-        session = connect(self.config, self.endpoints, self.ui)
-        resources = session.client(ResourceManagementClient)
+        session = connect(self.config, self.endpoints, self.ui, self.clock)
+        self.resources = session.client(ResourceManagementClient)
         network = session.client(NetworkManagementClient)
         compute = session.client(ComputeManagementClient)
-        self.clients = {"resource": resources}
         location = self.artifact.data["location"]
         windows = self.config.is_windows
         tags = {LAUNCH_TAG: self.run_id}
         self.ui.say(
-            f"Launching a VM from {self.artifact.data['managed_image_name']} in resource "
-            f"group '{self.group}' ..."
+            f"Launching a VM from image '{self.artifact.data['managed_image_name']}' in "
+            f"resource group '{self.group}' ..."
         )
         if self.record_created:
             self.record_created("azure-resource-group", self.group)
         self.created = True
-        azure_call(
-            "Creating the launch resource group",
-            lambda: resources.resource_groups.create_or_update(
-                self.group, {"location": location, "tags": tags}
-            ),
-        )
+        create_group(self.resources, self.group, location, tags)
         names = self.names
-        ports = (80, 5986) if windows else (80, 22)
+        ports = (80, WINRM_HTTPS_PORT) if windows else (80, 22)
         ids = create_network(
             network,
             self.group,
@@ -83,6 +89,7 @@ class AzureLauncher:
             NetworkPlan("192.168.0.0/16", "192.168.1.0/24", ports),
             tags,
         )
+        self.ui.say(f"Creating virtual machine '{names.compute}' from the image ...")
         create_vm(
             compute,
             self.group,
@@ -98,21 +105,10 @@ class AzureLauncher:
                 tags=tags,
             ),
         )
-        if windows:
-            enable_winrm_https(compute, self.group, names.compute)
         ip = public_ip_address(network, self.group, names.public_ip)
+        self.ui.message(f" -> IP Address : '{ip}'")
         if windows:
-            from ..communicators.winrm import WinRMCommunicator
-
-            self.ui.say("Waiting for WinRM to become available...")
-            WinRMCommunicator(
-                host=ip,
-                port=5986,
-                username=self.username,
-                password=self.password,
-                insecure=True,
-                transport="ntlm",
-            ).wait_ready(self.config.connect_timeout)
+            self._wait_for_winrm(ip)
         self.ui.say(f"VM {names.compute} is up at {ip}")
         return LaunchedVM(
             name=names.compute,
@@ -120,10 +116,32 @@ class AzureLauncher:
             username=self.username,
             password=self.password,
             communicator="winrm" if windows else "ssh",
-            data={"resource_group": self.group, "vm_name": names.compute},
+            data={"resource_group": self.group, "vm_name": names.compute, "location": location},
         )
 
+    def _wait_for_winrm(self, ip: str) -> None:
+        from ..communicators.winrm import WinRMCommunicator
+
+        self.ui.say("Waiting for WinRM to become available...")
+        communicator = WinRMCommunicator(
+            host=ip,
+            port=WINRM_HTTPS_PORT,
+            username=self.username,
+            password=self.password,
+            insecure=True,
+            transport="ntlm",
+            clock=self.clock,
+        )
+        communicator.wait_ready(self.config.connect_timeout)
+        communicator.close()
+        self.ui.say("Connected to WinRM!")
+
     def teardown(self) -> None:
-        if self.created and self.clients:
-            delete_group(self.clients["resource"], self.group, self.ui)
-            self.created = False
+        """Delete the launch group and wait for it; runs whether the tests passed or not."""
+        if not (self.created and self.resources is not None):
+            return
+        self.created = False
+        try:
+            delete_group(self.resources, self.group, self.ui)
+        except ImagebuildError as error:
+            raise BuildError(mask(str(error), self.ui.secrets)) from None

@@ -210,6 +210,10 @@ class Directory:
             )
         return None
 
+    def token_values(self) -> list[str]:
+        with self._lock:
+            return list(self._tokens)
+
     def expire_all(self) -> None:
         """Test hook: every issued token is now expired (as after an hour on Azure)."""
         with self._lock:

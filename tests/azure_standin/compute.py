@@ -195,6 +195,8 @@ class Compute:
         image_ref = storage.get("imageReference") or {}
         os_type, image, exact = self.resolve_image(image_ref, location)
         runtime = self.validate_os_profile(props, os_type, name)
+        if runtime.admin_password:
+            self.s.admin_passwords.append(runtime.admin_password)
         props["osProfile"].pop("adminPassword", None)  # Azure never returns it; keep it nowhere
         self.validate_nics(props, rid)
         os_disk = storage.setdefault("osDisk", {})

@@ -140,7 +140,9 @@ class Faults:
                     )
         return None
 
-    def winrm_mode(self, ip: str, vm_name: str) -> str | None:
+    def winrm_mode(self, ip: str, vm_name: str, count: bool = False) -> str | None:
+        """The WinRM fault in force for a host; `count` spends one of its `times` (one
+        Receive answered with OperationTimeout counts as one)."""
         with self._lock:
             for rule in self._rules:
                 if (
@@ -148,6 +150,8 @@ class Faults:
                     and not rule.exhausted
                     and (rule.host is None or rule.host.lower() in (ip, vm_name.lower()))
                 ):
+                    if count:
+                        rule.hits += 1
                     return rule.mode
         return None
 

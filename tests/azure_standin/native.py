@@ -203,6 +203,8 @@ def _run_simple(ctx: Context, line: str) -> int:
     builtin = BUILTINS.get(name)
     if builtin is not None:
         return builtin(ctx, rest)
+    if name.endswith((".cmd", ".bat")):
+        return _batch(ctx, first.strip('"'))
     prog = PROGRAMS.get(ntpath.basename(name).removesuffix(".exe").removesuffix(".cmd"))
     if prog is None:
         ctx.error(NOT_RECOGNIZED.format(name=first.strip('"')))
@@ -210,7 +212,27 @@ def _run_simple(ctx: Context, line: str) -> int:
     return prog(ctx, [first.strip('"'), *split_args(rest)])
 
 
+def _batch(ctx: Context, path: str) -> int:
+    """A .cmd/.bat file, line by line (no labels or goto); `exit /b N` ends it with N."""
+    text = ctx.machine.read_file(_full(ctx, path))
+    if text is None:
+        ctx.error(NOT_RECOGNIZED.format(name=path))
+        return 1
+    rc = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(":") or line.lower().lstrip("@") in ("echo off", "echo on"):
+            continue
+        word = line.lstrip("@").split(None, 1)[0].lower()
+        rc = run_cmd_line(ctx, line)
+        if word == "exit":
+            break
+    return rc
+
+
 def _type(ctx: Context, rest: str) -> int:
+    if rest.strip().strip('"').lower() == "nul":
+        return 0
     path = _full(ctx, rest.strip().strip('"'))
     text = ctx.machine.read_file(path)
     if text is None:
@@ -269,6 +291,9 @@ def _ver(ctx: Context, rest: str) -> int:
 
 
 def _set(ctx: Context, rest: str) -> int:
+    rest = rest.strip()
+    if rest.startswith('"') and rest.endswith('"'):  # set "NAME=value": quotes are not kept
+        rest = rest[1:-1]
     if "=" in rest:
         key, value = rest.split("=", 1)
         ctx.env[key.strip()] = value
@@ -394,7 +419,7 @@ def _powershell_script(ctx: Context, args: list[str]) -> tuple[str | None, str]:
                     "exist. Provide the path to an existing '.ps1' file as an argument "
                     "to the -File parameter.\r\n"
                 )
-            return text, ""
+            return text.removeprefix("\ufeff"), ""  # PowerShell reads past a BOM
         i += 2 if low in valued else 1
     return (
         None,
@@ -504,14 +529,43 @@ def _sysprep(ctx: Context, argv: list[str]) -> int:
 
 
 def _shutdown(ctx: Context, argv: list[str]) -> int:
+    """shutdown /r, /s and /a with Windows' answers: 1190 while one is already scheduled,
+    1116 when there is nothing to abort (what Packer's windows-restart relies on)."""
     flags = [a.lower() for a in argv[1:]]
+    machine = ctx.machine
+    if "/a" in flags:
+        with machine.lock:
+            timer, machine.pending_shutdown = machine.pending_shutdown, None
+        if timer is None:
+            ctx.write(
+                "Unable to abort the system shutdown because no shutdown was in progress.(1116)\r\n"
+            )
+            return 1116
+        timer.cancel()
+        return 0
     delay = 30.0
     if "/t" in flags and flags.index("/t") + 1 < len(flags):
         delay = float(flags[flags.index("/t") + 1])
     if "/r" in flags:
-        _later(ctx.machine, max(delay, 1.0), ctx.machine.reboot)
-    elif "/s" in flags and ctx.machine.on_guest_shutdown is not None:
-        _later(ctx.machine, max(delay, 1.0), ctx.machine.on_guest_shutdown)
+        action = machine.reboot
+    elif "/s" in flags and machine.on_guest_shutdown is not None:
+        action = machine.on_guest_shutdown
+    else:
+        return 0
+    with machine.lock:
+        if machine.pending_shutdown is not None:
+            ctx.write("A system shutdown has already been scheduled.(1190)\r\n")
+            return 1190
+
+        def fire() -> None:
+            with machine.lock:
+                machine.pending_shutdown = None
+            action()
+
+        timer = threading.Timer(machine.settings.guest_seconds(max(delay, 1.0)), fire)
+        timer.daemon = True
+        machine.pending_shutdown = timer
+    timer.start()
     return 0
 
 
@@ -536,7 +590,59 @@ def _net(ctx: Context, argv: list[str]) -> int:
     return 1
 
 
+def _certutil(ctx: Context, argv: list[str]) -> int:
+    """certutil -encode/-decode [-f]: base64 to and from files, as file transfers over WinRM use.
+
+    The guest keeps text, so bytes are held as UTF-8 with surrogate escapes: a round trip
+    through decode and encode gives back exactly the bytes that went in."""
+    args = [a for a in argv[1:] if a.lower() not in ("-f", "/f")]
+    force = len(args) < len(argv) - 1
+    verb = args[0].lower().lstrip("-/") if args else ""
+    if verb not in ("encode", "decode") or len(args) != 3:
+        ctx.error("CertUtil: Unknown arguments.\r\n")
+        return -2147024809  # 0x80070057 E_INVALIDARG
+    source, target = _full(ctx, args[1]), _full(ctx, args[2])
+    text = ctx.machine.read_file(source)
+    if text is None:
+        ctx.write(
+            f"CertUtil: -{verb} command FAILED: 0x80070002 (WIN32: 2 ERROR_FILE_NOT_FOUND)\r\n"
+            "CertUtil: The system cannot find the file specified.\r\n"
+        )
+        return -2147024894
+    if ctx.machine.read_file(target) is not None and not force:
+        ctx.write(
+            f"CertUtil: -{verb} command FAILED: 0x80070050 (WIN32: 80 ERROR_FILE_EXISTS)\r\n"
+            "CertUtil: The file exists.\r\n"
+        )
+        return -2147024816
+    data = text.encode("utf-8", "surrogateescape")
+    if verb == "decode":
+        body = re.sub(r"-----[A-Z ]+-----", "", text)
+        try:
+            out = base64.b64decode(re.sub(r"\s+", "", body), validate=True)
+        except (binascii.Error, ValueError):
+            ctx.write(
+                "CertUtil: -decode command FAILED: 0x80090005 (-2146893819 NTE_BAD_DATA)\r\n"
+                "CertUtil: Bad Data.\r\n"
+            )
+            return -2146893819
+        result = out.decode("utf-8", "surrogateescape")
+    else:
+        out = base64.b64encode(data)
+        lines = [out[i : i + 64].decode() for i in range(0, len(out), 64)]
+        result = "-----BEGIN CERTIFICATE-----\r\n" + "".join(f"{line}\r\n" for line in lines)
+        result += "-----END CERTIFICATE-----\r\n"
+    ctx.machine.write_file(target, result)
+    written = len(result.encode("utf-8", "surrogateescape"))
+    ctx.write(
+        f"Input Length = {len(data)}\r\nOutput Length = {written}"
+        f"\r\nCertUtil: -{verb} command completed successfully.\r\n"
+    )
+    return 0
+
+
 PROGRAMS: dict[str, Program] = {
+    "certutil": _certutil,
     "cmd": _cmd,
     "powershell": powershell_exe,
     "hostname": _hostname,

@@ -54,6 +54,7 @@ class Session:
     script: str = ""
     last_ok: bool = True
     reboot_requested: bool = False
+    process_env: dict[str, Any] = field(default_factory=dict)  # $env:X set in this session
 
     def __post_init__(self) -> None:
         self.cwd = self.cwd or rf"C:\Users\{self.user}"
@@ -283,6 +284,8 @@ class Session:
                 low = low[len(scope) :]
         if low.startswith("env:"):
             key = low[4:]
+            if key in self.process_env:
+                return self.process_env[key]
             return next((v for k, v in self.machine.env().items() if k.lower() == key), None)
         if low in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[low]
@@ -296,7 +299,9 @@ class Session:
             if low.startswith(scope):
                 low = low[len(scope) :]
         if low.startswith("env:"):
-            return  # process environment only; nothing reads it back across commands
+            # The process environment: this session reads it back; other commands never see it.
+            self.process_env[low[4:]] = None if value is None else str(value)
+            return
         self.variables[low] = value
 
     # -- errors ------------------------------------------------------------------------------

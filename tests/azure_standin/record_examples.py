@@ -16,23 +16,18 @@ import sys
 import time
 from pathlib import Path
 
-from . import start_standin
+from . import Standin, start_standin
+from .plugin_env import create_image_group, plugin_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def standin_environment(standin: object) -> dict[str, str]:
-    """What a user would export for a real subscription, aimed at the stand-in."""
+def standin_environment(standin: Standin) -> dict[str, str]:
+    """What a user would export for a real subscription, aimed at the stand-in; also creates
+    the group the image goes into, which must exist beforehand (as in Packer)."""
+    create_image_group(standin, "Packer-Poc-Mauri-RG")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))}
-    env.update(
-        ARM_CLIENT_ID=standin.client_id,  # type: ignore[attr-defined]
-        ARM_CLIENT_SECRET=standin.client_secret,  # type: ignore[attr-defined]
-        ARM_TENANT_ID=standin.tenant_id,  # type: ignore[attr-defined]
-        ARM_SUBSCRIPTION_ID=standin.subscription_id,  # type: ignore[attr-defined]
-        IMAGEBUILD_AZURE_ARM_URL=standin.arm_url,  # type: ignore[attr-defined]
-        AZURE_AUTHORITY_HOST=standin.authority,  # type: ignore[attr-defined]
-        IMAGEBUILD_AZURE_CA_BUNDLE=standin.ca_bundle,  # type: ignore[attr-defined]
-    )
+    env.update(plugin_environment(standin))
     return env
 
 

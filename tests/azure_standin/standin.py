@@ -25,7 +25,7 @@ from .lro import Operation, Operations
 from .settings import Settings
 from .state import IpPool, Resource, Store
 from .tls import make_loopback_pki
-from .winrm_host import FakeHost, port_free
+from .winrm_host import FakeHost, hold, let_go
 
 
 class Standin:
@@ -42,9 +42,10 @@ class Standin:
         self.faults = Faults(self.settings.subscription_id, on_change=self.sync_hosts)
         self.ops = Operations(self.store.lock, self._unpolled_grace)
         self.group_delete_ops: dict[str, Operation] = {}
+        self.admin_passwords: list[str] = []  # every VM password seen, for leak checks
         self.hosts: dict[str, FakeHost] = {}
         ports = (self.settings.winrm_port, self.settings.http_port)
-        self.ip_pool = IpPool(lambda ip: port_free(ip, ports))
+        self.ip_pool = IpPool(lambda ip: hold(ip, ports), lambda ip: let_go(ip, ports))
         self._server = StoppableServer(
             ("127.0.0.1", 0), _ArmHandler, server_pair.server_context(), context=self
         )
@@ -110,6 +111,7 @@ class Standin:
             self.hosts.clear()
         for host in hosts:
             host.stop()
+        self.ip_pool.release_all()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> Standin:
@@ -164,7 +166,7 @@ class Standin:
                 host.sync()
 
     def _winrm_fault(self, ip: str, name: str) -> Any:
-        return lambda: self.faults.winrm_mode(ip, name)
+        return lambda count=False: self.faults.winrm_mode(ip, name, count)
 
     def _primary_config(self, vm: Resource) -> tuple[Resource, dict[str, Any]] | None:
         refs = vm.properties.get("networkProfile", {}).get("networkInterfaces", [])
@@ -241,6 +243,13 @@ class StateView:
         """Names of groups that received a DELETE, in order (whether or not they existed)."""
         with self._s.store.lock:
             return list(self._s.store.deleted_groups)
+
+    @property
+    def secrets_issued(self) -> list[str]:
+        """Access tokens handed out and admin passwords received: none may leak into logs."""
+        with self._s.store.lock:
+            passwords = list(self._s.admin_passwords)
+        return self._s.directory.token_values() + passwords
 
     @property
     def deleted_resources(self) -> list[str]:

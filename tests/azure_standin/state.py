@@ -129,8 +129,11 @@ class IpPool:
     keeps two stand-ins (or other processes) from handing out the same address.
     """
 
-    def __init__(self, probe: Callable[[str], bool]) -> None:
-        self._probe = probe
+    def __init__(
+        self, probe: Callable[[str], bool], on_release: Callable[[str], None] = lambda ip: None
+    ) -> None:
+        self._probe = probe  # may reserve the address when it says it is free
+        self._on_release = on_release
         self._used: set[str] = set()
         self._lock = threading.Lock()
 
@@ -147,6 +150,13 @@ class IpPool:
         if ip:
             with self._lock:
                 self._used.discard(ip)
+            self._on_release(ip)
+
+    def release_all(self) -> None:
+        with self._lock:
+            used, self._used = set(self._used), set()
+        for ip in used:
+            self._on_release(ip)
 
 
 def short_token(n: int = 10) -> str:

@@ -200,6 +200,7 @@ class WindowsMachine:
     sysprep_done_at: float | None = None
     sysprepped: bool = False
     down_until: float = 0.0  # rebooting: unreachable until then
+    pending_shutdown: threading.Timer | None = field(default=None, repr=False)
     on_change: Callable[[], None] | None = field(default=None, repr=False)
     on_guest_shutdown: Callable[[], None] | None = field(default=None, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)

@@ -85,7 +85,7 @@ class FakeHost:
         machine: WindowsMachine,
         settings: Settings,
         log: RequestLog,
-        winrm_fault: Callable[[], str | None],
+        winrm_fault: Callable[..., str | None],
         reachable: Callable[[int], str],
     ) -> None:
         self.ip = ip
@@ -141,7 +141,9 @@ class FakeHost:
                     current[0].stop()
                     del self._servers[name]
                 if mode == "closed":
+                    hold(self.ip, (port,))
                     continue
+                let_go(self.ip, (port,))
                 handler = WinRMHandler if name == "winrm" else IISHandler
                 ctx = keypair.server_context() if (keypair and name == "winrm") else None
                 server = StoppableServer((self.ip, port), handler, ctx, context=self)
@@ -268,7 +270,7 @@ class FakeHost:
         if cmd is None:
             return 500, wsman.unknown_command(req, machine)
         wait = self.settings.guest_seconds(req.operation_timeout)
-        if self.winrm_fault() == "operation_timeout":
+        if self.winrm_fault(count=True) == "operation_timeout":
             abort.wait(wait)
             return 500, wsman.timed_out(req, machine)
         deadline = time.monotonic() + wait
@@ -472,3 +474,40 @@ def port_free(ip: str, ports: tuple[int, ...]) -> bool:
             except OSError:
                 return False
     return True
+
+
+# Azure never hands one public IP to two VMs. Between allocating an address and a VM serving
+# on it, and while a port is closed, a bound but not listening socket keeps the address ours:
+# connections to it are refused, as to a closed port, and no other stand-in (in this process
+# or another) can take it.
+_HELD: dict[tuple[str, int], socket.socket] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def hold(ip: str, ports: tuple[int, ...]) -> bool:
+    """Reserve every port at `ip`, or none of them; False when one is taken."""
+    taken: list[tuple[str, int]] = []
+    with _HELD_LOCK:
+        for port in ports:
+            if (ip, port) in _HELD:
+                taken.append((ip, port))
+                continue
+            sock = socket.socket()  # no SO_REUSEADDR: that would let others bind beside it
+            try:
+                sock.bind((ip, port))
+            except OSError:
+                sock.close()
+                for key in taken:
+                    _HELD.pop(key).close()
+                return False
+            _HELD[(ip, port)] = sock
+            taken.append((ip, port))
+    return True
+
+
+def let_go(ip: str, ports: tuple[int, ...]) -> None:
+    with _HELD_LOCK:
+        for port in ports:
+            sock = _HELD.pop((ip, port), None)
+            if sock is not None:
+                sock.close()

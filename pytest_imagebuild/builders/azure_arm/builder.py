@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ...clock import clock_of
 from ...communicators.base import Communicator
-from ..base import Artifact, BuildContext
+from ...errors import BuildError, ImagebuildError
+from ...template.model import mask
+from ...ui import BuildUI
+from ..base import Artifact, BuildContext, Step
 from ..common import StepConnect, StepProvision
-from .cloud import AzureEndpoints
 from .config import AzureArmConfig
+from .endpoints import AzureEndpoints
+from .logmask import protect
 from .names import TempNames, random_password
 from .steps import (
     AzureState,
@@ -17,10 +24,12 @@ from .steps import (
     StepPreflight,
     StepPublicIP,
     StepResourceGroup,
+    StepSshKey,
     StepVirtualMachine,
     StepWinRMListener,
     azure_state,
 )
+from .sysprep import StepWaitGeneralized
 
 BUILDER_ID = "Azure.ResourceManagement.VMImage"
 
@@ -38,7 +47,8 @@ def _communicator(ctx: BuildContext) -> Communicator:
             password=state.admin_password,
             use_ssl=config.winrm_use_ssl,
             insecure=config.winrm_insecure,
-            transport="ntlm" if config.winrm_use_ntlm else "basic",
+            transport="ntlm" if config.winrm_use_ntlm or config.winrm_use_ssl else "basic",
+            clock=clock_of(ctx.options),
         )
     from ...communicators.ssh import SSHCommunicator
 
@@ -46,37 +56,64 @@ def _communicator(ctx: BuildContext) -> Communicator:
         host=state.ip_address,
         port=22,
         username=config.username,
-        key_file=ctx.state.get("ssh_key_file"),
+        private_key_file=Path(key) if (key := ctx.state.get("ssh_key_file")) else None,
         password=state.admin_password,
     )
+
+
+class Masked:
+    """Runs a step so that no error it raises can carry a secret to the terminal."""
+
+    def __init__(self, step: Step, ui: BuildUI):
+        self.step = step
+        self.name = step.name
+        self.ui = ui
+
+    def _masked(self, error: ImagebuildError) -> BuildError:
+        return BuildError(mask(str(error), self.ui.secrets))
+
+    def run(self, ctx: BuildContext) -> None:
+        try:
+            self.step.run(ctx)
+        except ImagebuildError as error:
+            raise self._masked(error) from None
+
+    def cleanup(self, ctx: BuildContext) -> None:
+        try:
+            self.step.cleanup(ctx)
+        except ImagebuildError as error:
+            raise self._masked(error) from None
 
 
 class AzureArmBuilder:
     def __init__(self, ctx: BuildContext, endpoints: AzureEndpoints | None = None):
         self.ctx = ctx
         config = AzureArmConfig.from_plan(ctx.plan.config)
-        seed = ctx.plan.template.run.seed
+        seed = ctx.options.get("seed") or ctx.plan.template.run.seed
         password = config.password or random_password(seed, f"admin/{ctx.plan.name}")
-        ctx.ui.add_secret(password)
+        protect(ctx.ui, password)
         ctx.state["azure"] = AzureState(config, TempNames.create(seed, ctx.plan.name), password)
         self.endpoints = endpoints or ctx.options.get("azure_endpoints") or AzureEndpoints()
 
-    def steps(self) -> list:
+    def steps(self) -> list[Step]:
         config = azure_state(self.ctx).config
         label = "WinRM" if config.communicator == "winrm" else "SSH"
-        return [
+        steps: list[Step] = [
             StepConnectAzure(self.endpoints),
             StepPreflight(),
             StepResourceGroup(),
+            StepSshKey(),
             StepNetwork(),
             StepVirtualMachine(),
             StepWinRMListener(),
             StepPublicIP(),
             StepConnect(_communicator, lambda: config.connect_timeout, label),
             StepProvision(),
+            StepWaitGeneralized(),
             StepPowerOff(),
             StepCaptureImage(),
         ]
+        return [Masked(step, self.ctx.ui) for step in steps]
 
     def artifact(self) -> Artifact:
         state = azure_state(self.ctx)

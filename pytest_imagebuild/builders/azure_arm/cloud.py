@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline.transport import RequestsTransport
 
+from ...clock import REAL_CLOCK, Clock
 from ...errors import BuildError
 from ...ui import BuildUI
+from .calls import azure_call
 from .config import AzureArmConfig
 from .endpoints import AzureEndpoints
+from .logmask import protect
 
 CLOUDS = {
     "public": ("https://management.azure.com/", "https://login.microsoftonline.com"),
@@ -35,6 +39,21 @@ ARM_AUDIENCE = {
 DEFAULT_SCOPE = "https://management.azure.com/.default"
 
 
+class ClockTransport(RequestsTransport):
+    """azure-core's requests transport whose waits (LRO polls, Retry-After) use the build clock.
+
+    Staying on requests keeps vcrpy able to record the traffic; the clock makes the same
+    waits free when a recording is replayed.
+    """
+
+    def __init__(self, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+
+    def sleep(self, duration: float) -> None:
+        self.clock.sleep(duration)
+
+
 @dataclass
 class AzureSession:
     credential: TokenCredential
@@ -42,14 +61,20 @@ class AzureSession:
     arm_url: str
     scope: str
     client_kwargs: dict[str, Any]
+    clock: Clock = REAL_CLOCK
 
     def client(self, cls: type) -> Any:
+        """An azure-mgmt client on this session's endpoint, transport and retry policy."""
+        kwargs = dict(self.client_kwargs)
+        verify = kwargs.pop("connection_verify", None)
+        transport = ClockTransport(self.clock, **({"connection_verify": verify} if verify else {}))
         return cls(
             self.credential,
             self.subscription_id,
             base_url=self.arm_url,
             credential_scopes=[self.scope],
-            **self.client_kwargs,
+            transport=transport,
+            **kwargs,
         )
 
 
@@ -63,8 +88,20 @@ def _cloud(config: AzureArmConfig) -> tuple[str, str]:
     return CLOUDS[key]
 
 
-def connect(config: AzureArmConfig, endpoints: AzureEndpoints, ui: BuildUI) -> AzureSession:
+def _tuning(endpoints: AzureEndpoints) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if endpoints.polling_interval is not None:
+        kwargs["polling_interval"] = endpoints.polling_interval
+    if endpoints.retry_total is not None:
+        kwargs["retry_total"] = int(endpoints.retry_total)
+    return kwargs
+
+
+def connect(
+    config: AzureArmConfig, endpoints: AzureEndpoints, ui: BuildUI, clock: Clock = REAL_CLOCK
+) -> AzureSession:
     """Pick credentials in Packer's order: client secret, Azure CLI, then the default chain."""
+    protect(ui, config.client_secret, config.client_id, config.subscription_id, config.tenant_id)
     from azure.identity import AzureCliCredential, ClientSecretCredential, DefaultAzureCredential
 
     arm_url, authority = _cloud(config)
@@ -95,13 +132,15 @@ def connect(config: AzureArmConfig, endpoints: AzureEndpoints, ui: BuildUI) -> A
             "Getting tokens using the default Azure credential chain "
             "(environment, managed identity, Azure CLI)"
         )
-        credential = DefaultAzureCredential(**identity)
+        chain = {k: v for k, v in identity.items() if k != "disable_instance_discovery"}
+        credential = DefaultAzureCredential(**chain)
     if not config.subscription_id:
         raise BuildError(
             "subscription_id is empty: set it in the template (ARM_SUBSCRIPTION_ID "
             "in the example templates)"
         )
-    for secret in (config.client_secret, config.subscription_id, config.tenant_id):
-        ui.add_secret(secret)
     scope = DEFAULT_SCOPE if custom else ARM_AUDIENCE.get(arm_url, DEFAULT_SCOPE)
-    return AzureSession(credential, config.subscription_id, arm_url, scope, transport)
+    # Ask for a token now, so bad credentials fail here with their own message.
+    azure_call("Getting tokens", lambda: credential.get_token(scope))
+    kwargs = {**transport, **_tuning(endpoints)}
+    return AzureSession(credential, config.subscription_id, arm_url, scope, kwargs, clock)

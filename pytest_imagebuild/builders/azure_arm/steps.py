@@ -12,23 +12,16 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from ...clock import clock_of
 from ...errors import BuildError
 from ..base import BuildContext
+from .calls import azure_call, delete_quietly, explain
 from .cloud import AzureEndpoints, AzureSession, connect
+from .compute import VmSpec, capture_image, create_vm, enable_winrm_https
 from .config import AzureArmConfig
+from .groups import create_group, delete_group
 from .names import TempNames
-from .resources import (
-    NetworkNames,
-    NetworkPlan,
-    VmSpec,
-    azure_call,
-    create_network,
-    create_vm,
-    delete_group,
-    delete_quietly,
-    enable_winrm_https,
-    public_ip_address,
-)
+from .network import NetworkNames, NetworkPlan, create_network, delete_network, public_ip_address
 
 RUN_TAG = "imagebuild-run"
 
@@ -48,6 +41,7 @@ class AzureState:
     ids: dict[str, str] = field(default_factory=dict)
     ip_address: str = ""
     image_id: str = ""
+    ssh_public_key: str = ""
 
     @property
     def resources(self) -> Any:
@@ -64,6 +58,15 @@ class AzureState:
     @property
     def tags(self) -> dict[str, str]:
         return self.config.azure_tags
+
+    @property
+    def vm_name(self) -> str:
+        return self.config.temp_compute_name or self.names.compute
+
+    @property
+    def network_names(self) -> NetworkNames:
+        n = self.names
+        return NetworkNames(n.vnet, n.subnet, n.public_ip, n.nsg, n.nic)
 
 
 def azure_state(ctx: BuildContext) -> AzureState:
@@ -92,7 +95,7 @@ class StepConnectAzure(AzureStep):
         from azure.mgmt.resource.resources import ResourceManagementClient
 
         state = azure_state(ctx)
-        state.session = connect(state.config, self.endpoints, ctx.ui)
+        state.session = connect(state.config, self.endpoints, ctx.ui, clock_of(ctx.options))
         state.clients = {
             "resource": state.session.client(ResourceManagementClient),
             "network": state.session.client(NetworkManagementClient),
@@ -120,10 +123,10 @@ class StepPreflight(AzureStep):
         except ResourceNotFoundError:
             return
         except HttpResponseError as error:
-            raise BuildError(f"Checking the managed image failed: {error.message}") from None
+            raise explain("Checking the managed image", error) from None
         raise BuildError(
             f"the managed image named {image} already exists in the resource group "
-            f"{group}; delete it first (Packer's -force would)"
+            f"{group}; delete it first (az image delete -g {group} -n {image})."
         )
 
 
@@ -144,6 +147,16 @@ class StepResourceGroup(AzureStep):
             return
         state.group = config.temp_resource_group_name or state.names.resource_group
         state.location = config.location
+        exists = azure_call(
+            "Checking the temporary resource group",
+            lambda: state.resources.resource_groups.check_existence(state.group),
+        )
+        if exists:
+            raise BuildError(
+                f"the temporary resource group '{state.group}' already exists; the build "
+                "deletes its temporary group when it ends, so it must not exist yet (use "
+                "build_resource_group_name to build inside an existing group)."
+            )
         tags = {**state.tags, RUN_TAG: ctx.plan.template.run.run_uuid}
         ctx.ui.say("Creating resource group ...")
         ctx.ui.message(f" -> ResourceGroupName : '{state.group}'")
@@ -152,13 +165,8 @@ class StepResourceGroup(AzureStep):
         for key, value in tags.items():
             ctx.ui.message(f" ->> {key} : {value}")
         ctx.record_created("azure-resource-group", state.group)
-        azure_call(
-            "Creating the resource group",
-            lambda: state.resources.resource_groups.create_or_update(
-                state.group, {"location": state.location, "tags": tags}
-            ),
-        )
-        state.owns_group = True
+        state.owns_group = True  # even a failed create may have made it: delete either way
+        create_group(state.resources, state.group, state.location, tags)
 
     def cleanup(self, ctx: BuildContext) -> None:
         state = azure_state(ctx)
@@ -166,20 +174,49 @@ class StepResourceGroup(AzureStep):
             delete_group(state.resources, state.group, ctx.ui)
 
 
+class StepSshKey(AzureStep):
+    """Linux builds log in with a throwaway key unless the template names one."""
+
+    name = "StepCreateSshKey"
+
+    def run(self, ctx: BuildContext) -> None:
+        state = azure_state(ctx)
+        if state.config.communicator != "ssh":
+            return
+        if state.config.ssh_private_key_file:
+            ctx.state["ssh_key_file"] = state.config.ssh_private_key_file
+            return
+        from ...communicators.keys import generate_key_pair
+
+        ctx.ui.say("Creating a temporary SSH key for the build ...")
+        pair = generate_key_pair(ctx.workdir, "azure_build_key")
+        ctx.state["ssh_key_file"] = str(pair.private_key_file)
+        state.ssh_public_key = pair.public_key
+
+    def cleanup(self, ctx: BuildContext) -> None:
+        key = ctx.state.pop("ssh_key_file", None)
+        state = azure_state(ctx)
+        if key and state.ssh_public_key:
+            from pathlib import Path
+
+            for path in (Path(key), Path(f"{key}.pub")):
+                path.unlink(missing_ok=True)
+
+
 class StepNetwork(AzureStep):
     name = "StepCreateNetwork"
 
     def run(self, ctx: BuildContext) -> None:
         state = azure_state(ctx)
-        names = state.names
         port = state.config.winrm_port if state.config.communicator == "winrm" else 22
         ctx.ui.say("Creating the virtual network, public IP and network interface ...")
+        state.ids["network"] = "started"
         state.ids.update(
             create_network(
                 state.network,
                 state.group,
                 state.location,
-                NetworkNames(names.vnet, names.subnet, names.public_ip, names.nsg, names.nic),
+                state.network_names,
                 NetworkPlan(inbound_ports=(port,)),
                 state.tags,
             )
@@ -187,20 +224,13 @@ class StepNetwork(AzureStep):
 
     def cleanup(self, ctx: BuildContext) -> None:
         state = azure_state(ctx)
-        if state.owns_group or not state.ids:
+        if state.owns_group or "network" not in state.ids:
             return
         ctx.ui.say(
             "The resource group was not created by pytest-imagebuild, deleting "
             "individual resources ..."
         )
-        network, group, names = state.network, state.group, state.names
-        for operations, name in (
-            (network.network_interfaces, names.nic),
-            (network.public_ip_addresses, names.public_ip),
-            (network.network_security_groups, names.nsg),
-            (network.virtual_networks, names.vnet),
-        ):
-            delete_quietly(lambda ops=operations, n=name: ops.begin_delete(group, n).result())
+        delete_network(state.network, state.group, state.network_names)
 
 
 class StepVirtualMachine(AzureStep):
@@ -210,17 +240,18 @@ class StepVirtualMachine(AzureStep):
         state = azure_state(ctx)
         config = state.config
         ctx.ui.say("Deploying the virtual machine ...")
-        ctx.ui.message(f" -> VM name : '{state.names.compute}'")
+        ctx.ui.message(f" -> VM name : '{state.vm_name}'")
         ctx.ui.message(
             f" -> Image   : {config.image_publisher}:{config.image_offer}:"
             f"{config.image_sku}:{config.image_version}"
         )
         ctx.ui.message(f" -> Size    : '{config.vm_size}'")
+        state.ids["vm"] = ""
         vm = create_vm(
             state.compute,
             state.group,
             VmSpec(
-                name=config.temp_compute_name or state.names.compute,
+                name=state.vm_name,
                 location=state.location,
                 size=config.vm_size,
                 nic_id=state.ids["nic"],
@@ -229,7 +260,7 @@ class StepVirtualMachine(AzureStep):
                 windows=config.is_windows,
                 os_disk_name=state.names.os_disk,
                 os_disk_size_gb=config.os_disk_size_gb,
-                ssh_public_key=ctx.state.get("ssh_public_key", ""),
+                ssh_public_key=state.ssh_public_key,
                 tags=state.tags,
                 image_reference={
                     "publisher": config.image_publisher,
@@ -245,13 +276,20 @@ class StepVirtualMachine(AzureStep):
         state = azure_state(ctx)
         if state.owns_group or "vm" not in state.ids:
             return
-        name = state.config.temp_compute_name or state.names.compute
-        delete_quietly(
-            lambda: state.compute.virtual_machines.begin_delete(state.group, name).result()
+        ctx.ui.say(f"Deleting the virtual machine '{state.vm_name}' ...")
+        compute, group = state.compute, state.group
+        azure_call(
+            "Deleting the virtual machine",
+            lambda: delete_quietly(
+                lambda: compute.virtual_machines.begin_delete(group, state.vm_name).result()
+            ),
         )
         ctx.ui.say(f"Deleting the OS disk '{state.names.os_disk}' ...")
-        delete_quietly(
-            lambda: state.compute.disks.begin_delete(state.group, state.names.os_disk).result()
+        azure_call(
+            "Deleting the OS disk",
+            lambda: delete_quietly(
+                lambda: compute.disks.begin_delete(group, state.names.os_disk).result()
+            ),
         )
 
 
@@ -262,10 +300,10 @@ class StepWinRMListener(AzureStep):
         state = azure_state(ctx)
         if state.config.communicator != "winrm" or not state.config.winrm_use_ssl:
             return
-        ctx.ui.say("Configuring the WinRM HTTPS listener (Run Command) ...")
-        enable_winrm_https(
-            state.compute, state.group, state.config.temp_compute_name or state.names.compute
-        )
+        ctx.ui.say("Configuring WinRM over HTTPS with a self-signed certificate (Run Command) ...")
+        output = enable_winrm_https(state.compute, state.group, state.vm_name)
+        for line in output.splitlines():
+            ctx.ui.message(line)
 
 
 class StepPublicIP(AzureStep):
@@ -284,31 +322,32 @@ class StepPowerOff(AzureStep):
 
     def run(self, ctx: BuildContext) -> None:
         state = azure_state(ctx)
-        name = state.config.temp_compute_name or state.names.compute
         ctx.ui.say("Querying the machine's properties ...")
         vm = azure_call(
             "Querying the virtual machine",
-            lambda: state.compute.virtual_machines.get(state.group, name),
+            lambda: state.compute.virtual_machines.get(state.group, state.vm_name),
         )
         ctx.ui.message(f" -> Managed OS Disk : '{vm.storage_profile.os_disk.managed_disk.id}'")
         ctx.ui.say("Powering off machine ...")
         azure_call(
             "Deallocating the virtual machine",
-            lambda: state.compute.virtual_machines.begin_deallocate(state.group, name).result(),
+            lambda: state.compute.virtual_machines.begin_deallocate(
+                state.group, state.vm_name
+            ).result(),
         )
 
 
 class StepCaptureImage(AzureStep):
     name = "StepCaptureImage"
+    started = False
 
     def run(self, ctx: BuildContext) -> None:
         state = azure_state(ctx)
         config = state.config
-        name = config.temp_compute_name or state.names.compute
         ctx.ui.say("Generalizing the virtual machine ...")
         azure_call(
             "Generalizing the virtual machine",
-            lambda: state.compute.virtual_machines.generalize(state.group, name),
+            lambda: state.compute.virtual_machines.generalize(state.group, state.vm_name),
         )
         ctx.ui.say("Capturing image ...")
         ctx.ui.message(
@@ -316,16 +355,27 @@ class StepCaptureImage(AzureStep):
         )
         ctx.ui.message(f" -> Image Name              : '{config.managed_image_name}'")
         ctx.ui.message(f" -> Image Location          : '{state.location}'")
-        image = azure_call(
-            "Capturing the managed image",
-            lambda: state.compute.images.begin_create_or_update(
-                config.managed_image_resource_group_name,
-                config.managed_image_name,
-                {
-                    "location": state.location,
-                    "tags": state.tags,
-                    "source_virtual_machine": {"id": state.ids["vm"]},
-                },
-            ).result(),
+        self.started = True
+        image = capture_image(
+            state.compute,
+            config.managed_image_resource_group_name,
+            config.managed_image_name,
+            state.location,
+            state.ids["vm"],
+            state.tags,
         )
         state.image_id = image.id
+        state.location = image.location or state.location
+
+    def cleanup(self, ctx: BuildContext) -> None:
+        """A capture that failed leaves a Failed image behind, which would block the next run."""
+        state = azure_state(ctx)
+        if not self.started or state.image_id:
+            return
+        config = state.config
+        group, name = config.managed_image_resource_group_name, config.managed_image_name
+        ctx.ui.say(f"Deleting the image '{name}' whose capture failed ...")
+        azure_call(
+            "Deleting the failed image",
+            lambda: delete_quietly(lambda: state.compute.images.begin_delete(group, name).result()),
+        )
