@@ -12,6 +12,7 @@ from .settings import Settings, display_path
 from .store import ImageStore
 from .template import check
 from .template.loader import read_template
+from .template.model import mask
 
 STORE_KEY = pytest.StashKey[ImageStore]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -72,9 +73,12 @@ class BuildItem(ImagebuildItem):
 
     def runtest(self) -> None:
         artifact = self.store.build(self.path, self.build_name)
-        self.user_properties.append(("artifact", artifact.describe()))
+        secrets = self.store.plan(self.path, self.build_name).secrets()
+        # Reports (terminal, JUnit XML) show artifacts with secrets masked: an Azure image id
+        # carries the subscription id.
+        self.user_properties.append(("artifact", mask(artifact.describe(), secrets)))
         if artifact.id:
-            self.user_properties.append(("artifact_id", artifact.id))
+            self.user_properties.append(("artifact_id", mask(artifact.id, secrets)))
         for stage, seconds in artifact.stage_times.items():
             self.user_properties.append((f"stage_time[{stage}]", f"{seconds:.1f}"))
 

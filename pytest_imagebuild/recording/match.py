@@ -87,3 +87,25 @@ def body_matcher(live: Request, recorded: Request) -> None:
 
 
 MATCH_ON = ["method", "scheme", "host", "port", "path", "query", "imagebuild_body"]
+
+
+MESSAGE_ID = re.compile(r"<(?:\w+:)?MessageID[^>]*>\s*(uuid:[0-9A-Fa-f-]+)\s*</", re.S)
+RELATES_TO = re.compile(r"(<(?:\w+:)?RelatesTo[^>]*>\s*)(uuid:[0-9A-Fa-f-]+)(\s*</)", re.S)
+
+
+def answer_to(live: Request, response: dict[str, Any]) -> dict[str, Any]:
+    """A replayed WinRM response relates to the live request's message id, as a real
+    server's would (clients check it; message ids are random)."""
+    found = MESSAGE_ID.search(_text(live.body))
+    body = response.get("body", {}) if isinstance(response, dict) else {}
+    string = body.get("string") if isinstance(body, dict) else None
+    if not found or not string:
+        return response
+    text = string.decode("utf-8") if isinstance(string, bytes) else str(string)
+    if not RELATES_TO.search(text):
+        return response
+    text = RELATES_TO.sub(lambda m: m.group(1) + found.group(1) + m.group(3), text, count=1)
+    answered = dict(
+        response, body=dict(body, string=text.encode() if isinstance(string, bytes) else text)
+    )
+    return answered

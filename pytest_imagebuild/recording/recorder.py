@@ -7,6 +7,7 @@ options and never ask whether they are replaying.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
 from ..template import RunContext
 from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
-from .match import MATCH_ON, body_matcher
+from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
 from .network import network_blocked
 from .scrub import PublicAddresses, Scrubber
@@ -87,6 +88,16 @@ def _cassette_miss(error: BaseException) -> CannotOverwriteExistingCassetteExcep
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def _answer_live_message_ids(cassette: Any) -> None:
+    """Played WinRM responses carry the live request's message id (see match.answer_to)."""
+    play = cassette.play_response
+
+    def play_response(request: Any) -> Any:
+        return answer_to(request, play(request))
+
+    cassette.play_response = play_response
 
 
 class CassetteRecorder:
@@ -165,6 +176,10 @@ class CassetteRecorder:
         options: dict[str, Any] = {"clock": VirtualClock() if replaying else REAL_CLOCK}
         with ExitStack() as stack:
             cassette = stack.enter_context(recorder.use_cassette(str(path)))
+            _answer_live_message_ids(cassette)
+            stack.enter_context(warnings.catch_warnings())
+            # requests-ntlm cannot see TLS certificates through vcrpy's connections.
+            warnings.filterwarnings("ignore", message=".*non urllib3 backend.*")
             if metadata is not None and not replaying:
                 cassette.get_metadata(METADATA_KEY, metadata)
                 cassette._metadata[METADATA_KEY] = metadata  # "all" keeps old metadata otherwise
