@@ -32,10 +32,12 @@ class SharedBuilds:
         result = self.root / f"{key}.result"
         with FileLock(str(self.root / f"{key}.lock")):
             if result.exists():
+                self._log(f"{self.worker} reused {key}")
                 outcome = pickle.loads(result.read_bytes())
                 if isinstance(outcome, str):
                     raise ImagebuildError(outcome)
                 return outcome
+            self._log(f"{self.worker} builds {key}")
             try:
                 artifact = build()
             except ImagebuildError as error:
@@ -43,3 +45,9 @@ class SharedBuilds:
                 raise
             result.write_bytes(pickle.dumps(artifact))
             return artifact
+
+    def _log(self, line: str) -> None:
+        """builds.log in the shared directory: who built and who reused each image."""
+        assert self.root is not None
+        with open(self.root / "builds.log", "a", encoding="utf-8") as log:
+            log.write(line + "\n")

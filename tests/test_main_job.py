@@ -112,3 +112,16 @@ def test_shipped_cassettes_replay_the_main_job_offline(tmp_path: Path) -> None:
     code, _, output = run_main_job(_offline_env(), copy, "none", "--block-network")
     assert code == 0, output
     assert "passed" in output and "failed" not in output
+
+
+@pytest.mark.skipif(not (SHIPPED / "webserver").is_dir(), reason="no shipped cassettes")
+def test_two_workers_build_the_image_once(tmp_path: Path) -> None:
+    copy = tmp_path / "cassettes"
+    shutil.copytree(SHIPPED, copy)
+    state = tmp_path / "state"
+    env = {**_offline_env(), "IMAGEBUILD_STATE_DIR": str(state)}
+    code, _, output = run_main_job(env, copy, "none", "-n", "2", f"--basetemp={tmp_path / 't'}")
+    assert code == 0, output
+    assert "5 passed" in output
+    log = (tmp_path / "t" / "imagebuild-shared" / "builds.log").read_text().splitlines()
+    assert [line.split()[1] for line in log].count("builds") == 1, log
