@@ -287,3 +287,26 @@ def test_generated_key_pair(tmp_path: Path) -> None:
         ).stdout.split()[1]
         == pair.public_key.split()[1]
     )
+
+
+def test_secrets_in_commands_stay_out_of_logs_and_errors(
+    sshd: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    sshd.start()
+    comm = SSHCommunicator(
+        "127.0.0.1",
+        sshd.port,
+        sshd.user,
+        private_key_file=sshd.client_key.private_key_file,
+        secrets={"hunter2-secret"},
+    )
+    comm.wait_ready(timeout=20)
+    try:
+        with caplog.at_level("DEBUG", logger="pytest_imagebuild"):
+            assert comm.run("echo hunter2-secret >/dev/null") == 0
+            with pytest.raises(BuildError) as caught:
+                comm.run("sleep 5 # hunter2-secret", timeout=0.5)
+    finally:
+        comm.close()
+    assert "hunter2-secret" not in caplog.text + str(caught.value)
+    assert "<sensitive>" in str(caught.value)

@@ -11,11 +11,12 @@ import logging
 import posixpath
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import paramiko
 
+from .. import process
 from ..errors import BuildError, ImagebuildError
 from .base import AbortCheck, Communicator, Diagnostics, aborted_error, not_ready_error
 
@@ -44,6 +45,7 @@ class SSHCommunicator(Communicator):
         private_key_file: Path | None = None,
         connect_timeout: float = 10.0,
         poll_interval: float = 1.0,
+        secrets: Iterable[str] = (),
     ) -> None:
         if password is None and private_key_file is None:
             raise ImagebuildError(f"SSH to {host}:{port}: neither a password nor a key given.")
@@ -54,6 +56,8 @@ class SSHCommunicator(Communicator):
         self.private_key_file = private_key_file
         self.connect_timeout = connect_timeout
         self.poll_interval = poll_interval
+        # Commands may carry secrets (`echo <password> | sudo -S ...`); logs must not.
+        self.secrets = {*secrets, *([password] if password else [])}
         self._client: paramiko.SSHClient | None = None
 
     @property
@@ -137,7 +141,7 @@ class SSHCommunicator(Communicator):
         on_output: Callable[[str], None] | None = None,
     ) -> int:
         """Run ``command``; stderr joins the stdout stream, as provisioner logs show both."""
-        log.debug("%s: running %s", self.target, command)
+        log.debug("%s: running %s", self.target, process.mask(command, self.secrets))
         channel = self._transport().open_session(timeout=self.connect_timeout)
         try:
             channel.set_combine_stderr(True)
@@ -149,7 +153,8 @@ class SSHCommunicator(Communicator):
             channel.close()
         if status == -1:
             raise BuildError(
-                f"{self.target}: the connection closed before `{command}` "
+                f"{self.target}: the connection closed before "
+                f"`{process.mask(command, self.secrets)}` "
                 "reported an exit status (did the guest reboot?)."
             )
         return status
@@ -167,7 +172,8 @@ class SSHCommunicator(Communicator):
         while True:
             if deadline is not None and time.monotonic() > deadline:
                 raise BuildError(
-                    f"{self.target}: `{command}` still running after {timeout:g}s; gave up."
+                    f"{self.target}: `{process.mask(command, self.secrets)}` still running "
+                    f"after {timeout:g}s; gave up."
                 )
             try:
                 data = channel.recv(32768)

@@ -21,7 +21,7 @@ def build_entry(ctx: PostContext, config: dict[str, Any], artifact: Artifact) ->
     if not as_bool(config.get("strip_time", False)):
         entry["build_time"] = int(ctx.plan.template.run.wallclock())
     files = [
-        {"name": path.name if strip_path else str(path), "size": path.stat().st_size}
+        {"name": path.name if strip_path else _display(ctx, path), "size": path.stat().st_size}
         for path in artifact.files
     ]
     entry["files"] = files or None
@@ -29,6 +29,14 @@ def build_entry(ctx: PostContext, config: dict[str, Any], artifact: Artifact) ->
     entry["packer_run_uuid"] = ctx.plan.template.run.run_uuid
     entry["custom_data"] = config.get("custom_data") or None
     return entry
+
+
+def _display(ctx: PostContext, path: Path) -> str:
+    """As Packer writes it: relative to where the build ran ("output-x/x.qcow2")."""
+    try:
+        return str(Path(path).relative_to(ctx.output_base))
+    except ValueError:
+        return str(path)
 
 
 def post_process(ctx: PostContext, config: dict[str, Any], artifact: Artifact) -> Artifact:

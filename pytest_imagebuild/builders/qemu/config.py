@@ -59,6 +59,12 @@ class QemuConfig:
     cd_files: list[str] = field(default_factory=list)
     cd_content: dict[str, str] = field(default_factory=dict)
     cd_label: str = ""
+    ssh_port: int = 22
+    qemu_binary: str = "qemu-system-x86_64"
+    machine_type: str = "pc"
+    qemu_img_args: dict[str, list[str]] = field(default_factory=dict)
+    skip_resize_disk: bool = False
+    boot_command: list[str] = field(default_factory=list)
 
     @classmethod
     def from_plan(cls, name: str, config: dict[str, Any]) -> QemuConfig:
@@ -98,4 +104,13 @@ class QemuConfig:
             cd_files=[str(f) for f in (cd_files if isinstance(cd_files, list) else [cd_files])],
             cd_content={str(k): str(v) for k, v in (config.get("cd_content") or {}).items()},
             cd_label=str(config.get("cd_label") or ""),
+            ssh_port=int(config.get("ssh_port") or 22),
+            qemu_binary=str(config.get("qemu_binary") or "qemu-system-x86_64"),
+            machine_type=str(config.get("machine_type") or "pc"),
+            qemu_img_args={
+                str(k): [str(a) for a in (v if isinstance(v, list) else [v])]
+                for k, v in (config.get("qemu_img_args") or {}).items()
+            },
+            skip_resize_disk=as_bool(config.get("skip_resize_disk", False)),
+            boot_command=[str(c) for c in (config.get("boot_command") or [])],
         )

@@ -104,6 +104,8 @@ class QemuMachine:
         accelerator: str = "tcg",
         ssh_host_port: int,
         serial_log: Path,
+        guest_ssh_port: int = 22,
+        forwards: dict[int, int] | None = None,
         cdrom: Path | None = None,
         net_device: str = "virtio-net",
         disk_interface: str = "virtio",
@@ -117,6 +119,8 @@ class QemuMachine:
         self.disk, self.disk_format = Path(disk), disk_format
         self.memory_mb, self.cpus, self.accelerator = memory_mb, cpus, accelerator
         self.ssh_host_port = ssh_host_port
+        self.guest_ssh_port = guest_ssh_port
+        self.forwards = dict(forwards or {})  # guest port -> host port on 127.0.0.1
         self.serial_log = Path(serial_log)
         self.qemu_log = (
             Path(qemu_log)
@@ -153,7 +157,7 @@ class QemuMachine:
                     f"discard=ignore,format={self.disk_format}"
                 ],
             ),
-            ("-netdev", [f"user,id=user.0,hostfwd=tcp:127.0.0.1:{self.ssh_host_port}-:22"]),
+            ("-netdev", [self._netdev()]),
             ("-device", [f"{self.net_device},netdev=user.0"]),
             ("-boot", ["c"]),
             ("-serial", [f"file:{self.serial_log}"]),
@@ -165,6 +169,14 @@ class QemuMachine:
         if self.qmp_socket is not None:
             defaults.append(("-qmp", [f"unix:{self.qmp_socket},server=on,wait=off"]))
         return [self.binary, *merge_qemuargs(defaults, self.qemuargs)]
+
+    def _netdev(self) -> str:
+        """User networking; every forward listens on loopback only, never on the LAN."""
+        ports = {self.guest_ssh_port: self.ssh_host_port, **self.forwards}
+        rules = "".join(
+            f",hostfwd=tcp:127.0.0.1:{host}-:{guest}" for guest, host in sorted(ports.items())
+        )
+        return f"user,id=user.0{rules}"
 
     def start(self, ready_timeout: float = 30.0) -> None:
         """Launch QEMU; return once it answers on QMP (devices opened), or raise its error."""

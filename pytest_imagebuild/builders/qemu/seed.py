@@ -138,3 +138,45 @@ def make_seed(
     """A NoCloud seed ISO for one user; the common case of :func:`make_cd`."""
     content = cloud_init_seed(user, public_key, password=password, hostname=hostname)
     return make_cd(out, cd_content=content)
+
+
+def authorize_key(user_data: str, user: str, public_key: str) -> str | None:
+    """``user_data`` with ``public_key`` added to ``user``'s keys; None if it is not cloud-config.
+
+    Lets a template's own NoCloud seed work with the build's temporary key pair: the user entry
+    is kept as written (sudo, groups...), only the key is added; a missing entry is created.
+    """
+    if not user_data.lstrip().startswith("#cloud-config"):
+        return None
+    try:
+        config = yaml.safe_load(user_data) or {}
+    except yaml.YAMLError as error:
+        raise ImagebuildError(f"user-data is not valid YAML: {error}") from None
+    if not isinstance(config, dict):
+        return None
+    users = config.get("users")
+    users = list(users) if isinstance(users, list) else ["default"]
+    entry = next((u for u in users if isinstance(u, dict) and u.get("name") == user), None)
+    if entry is None:
+        entry = {"name": user, "sudo": "ALL=(ALL) NOPASSWD:ALL", "shell": "/bin/bash"}
+        users.append(entry)
+    keys = entry.get("ssh_authorized_keys") or []
+    entry["ssh_authorized_keys"] = [*(keys if isinstance(keys, list) else [keys]), public_key]
+    config["users"] = users
+    return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False)
+
+
+def seed_user_data(
+    cd_files: Iterable[str | Path], cd_content: Mapping[str, str], base_dir: Path | None = None
+) -> str | None:
+    """The ``user-data`` the CD would carry at its root, from cd_content or cd_files."""
+    if "user-data" in cd_content:
+        return cd_content["user-data"]
+    found = None
+    for pattern in cd_files:
+        keep_dir = not str(pattern).endswith("/")
+        for source in _expand(str(pattern), base_dir):
+            candidate = source / "user-data" if source.is_dir() and not keep_dir else source
+            if candidate.name == "user-data" and candidate.is_file():
+                found = candidate.read_text()
+    return found
