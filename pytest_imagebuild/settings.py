@@ -89,8 +89,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--block-network",
         action="store_true",
         default=False,
-        help="refuse every network connection made while a cassette is in use "
-        "(replays always do).",
+        help="refuse every network connection made while a cassette is in use (replays always do).",
     )
     parser.addini("record_mode", default="", help="default for --record-mode.")
     parser.addini(

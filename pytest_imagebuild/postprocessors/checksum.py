@@ -7,6 +7,7 @@ from typing import Any
 
 from ..builders.base import Artifact
 from ..template.gotemplate import Renderer
+from ..template.types import string_list
 from .base import PostContext
 
 DEFAULT_OUTPUT = "packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum"
@@ -21,9 +22,9 @@ def file_digest(path, kind: str) -> str:
 
 
 def post_process(ctx: PostContext, config: dict[str, Any], artifact: Artifact) -> Artifact:
-    kinds = config.get("checksum_types") or ["md5"]
+    kinds = string_list(config.get("checksum_types")) or ["md5"]
     written = []
-    for kind in kinds if isinstance(kinds, list) else [kinds]:
+    for kind in kinds:
         data = {"BuildName": ctx.plan.name, "BuilderType": ctx.plan.type, "ChecksumType": kind}
         name = Renderer({}, data, {}).render(str(config.get("output") or DEFAULT_OUTPUT))
         output = ctx.output_path(name)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
+from ..template.types import string_list
 from .base import ProvisionContext, remaining
 from .shell import valid_codes
 
@@ -22,9 +23,9 @@ POLICIES |= {"unrestricted", "none"}
 def _scripts(config: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, text) of each script to run; inline lines are joined into one script."""
     if config.get("inline"):
-        lines = config["inline"] if isinstance(config["inline"], list) else [config["inline"]]
+        lines = string_list(config["inline"])
         return [("inline script", "\n".join(str(line) for line in lines))]
-    scripts = config.get("scripts") or []
+    scripts = string_list(config.get("scripts"))
     if config.get("script"):
         scripts = [config["script"], *scripts]
     out = []

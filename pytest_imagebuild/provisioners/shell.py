@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import BuildError
 from ..template.durations import parse_duration
 from ..template.gotemplate import Renderer
-from ..template.types import as_bool
+from ..template.types import as_bool, string_list
 from .base import ProvisionContext, remaining
 
 DEFAULT_EXECUTE = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
@@ -26,11 +26,11 @@ def env_assignments(env: dict[str, str]) -> str:
 def script_sources(config: dict[str, Any], shebang: str, workdir: Path) -> list[Path]:
     """The local scripts to run: script, scripts, or inline written to a temp file."""
     if config.get("inline"):
-        lines = config["inline"] if isinstance(config["inline"], list) else [config["inline"]]
+        lines = string_list(config["inline"])
         path = workdir / "inline.sh"
         path.write_text(f"#!{shebang}\n" + "\n".join(str(line) for line in lines) + "\n")
         return [path]
-    scripts = config.get("scripts") or []
+    scripts = string_list(config.get("scripts"))
     if config.get("script"):
         scripts = [config["script"], *scripts]
     return [Path(str(script)) for script in (scripts if isinstance(scripts, list) else [scripts])]

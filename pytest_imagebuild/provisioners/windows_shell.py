@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
+from ..template.types import string_list
 from .base import ProvisionContext, remaining
 from .shell import valid_codes
 
 
 def _sources(config: dict[str, Any], workdir: Path) -> list[Path]:
     if config.get("inline"):
-        lines = config["inline"] if isinstance(config["inline"], list) else [config["inline"]]
+        lines = string_list(config["inline"])
         path = workdir / "inline.cmd"
         path.write_text("".join(f"{line}\r\n" for line in lines), encoding="utf-8")
         return [path]
-    scripts = config.get("scripts") or []
+    scripts = string_list(config.get("scripts"))
     if config.get("script"):
         scripts = [config["script"], *scripts]
     return [Path(str(s)) for s in (scripts if isinstance(scripts, list) else [scripts])]

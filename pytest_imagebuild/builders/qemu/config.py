@@ -8,7 +8,7 @@ from typing import Any
 
 from ...errors import BuildError
 from ...template.durations import parse_duration
-from ...template.types import as_bool
+from ...template.types import as_bool, string_list
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
@@ -68,7 +68,7 @@ class QemuConfig:
 
     @classmethod
     def from_plan(cls, name: str, config: dict[str, Any]) -> QemuConfig:
-        urls = config.get("iso_urls") or []
+        urls = string_list(config.get("iso_urls"))
         iso_url = str(config.get("iso_url") or (urls[0] if urls else ""))
         qemuargs = config.get("qemuargs") or []
         cd_files = config.get("cd_files") or []
