@@ -8,6 +8,7 @@ Azure, then replays them offline with each worker count and prints wall times an
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -37,8 +38,10 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="imagebuild-parallel-"))
     (workdir / "images").mkdir()
     shutil.copytree(ROOT / "examples" / "scripts", workdir / "images" / "scripts")
-    for name in NAMES:
-        shutil.copy(ROOT / "examples" / "webserver.json", workdir / "images" / f"{name}.json")
+    template = json.loads((ROOT / "examples" / "webserver.json").read_text())
+    for name in NAMES:  # one image name each: a build refuses to overwrite an existing image
+        template["variables"]["managed_image_name"] = f"win2016_iis_{name}"
+        (workdir / "images" / f"{name}.json").write_text(json.dumps(template, indent=2))
     with start_standin(fast=True) as standin:
         code, seconds, output = pytest_run(
             workdir, standin_environment(standin), "--record-mode=rewrite", "-n", "2"
