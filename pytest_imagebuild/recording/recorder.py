@@ -189,11 +189,6 @@ class CassetteRecorder:
                 stack.enter_context(network_blocked(f"{why} ({path})"))
             try:
                 yield options
-            except ImagebuildError as error:
-                miss = _cassette_miss(error)
-                if miss is None:
-                    raise
-                raise NotInCassette(_miss_message(miss, path, mode)) from None
             except Exception as error:
                 miss = _cassette_miss(error)
                 if miss is None:
