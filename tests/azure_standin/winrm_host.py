@@ -485,15 +485,15 @@ _HELD_LOCK = threading.Lock()
 
 
 def hold(ip: str, ports: tuple[int, ...]) -> bool:
-    """Reserve every port at `ip`, or none of them; False when one is taken."""
+    """Reserve every port at `ip`, or none of them; False when one is taken, including by a
+    hold of this process (another stand-in's address is not free)."""
     taken: list[tuple[str, int]] = []
     with _HELD_LOCK:
         for port in ports:
-            if (ip, port) in _HELD:
-                taken.append((ip, port))
-                continue
             sock = socket.socket()  # no SO_REUSEADDR: that would let others bind beside it
             try:
+                if (ip, port) in _HELD:
+                    raise OSError(f"{ip}:{port} is held already")
                 sock.bind((ip, port))
             except OSError:
                 sock.close()
