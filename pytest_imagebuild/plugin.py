@@ -53,6 +53,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.templates] + _companion_tests(settings.templates)
+    elif config.option.image_template:
+        # `pytest --image-template t.json test_t.py` validates and builds t.json too.
+        given = {Path(arg.split("::")[0]).resolve() for arg in config.args}
+        extra = [str(p) for p in settings.templates if p not in given]
+        config.args = extra + list(config.args)
 
 
 def _cassettes(settings: Settings) -> CassetteRecorder:

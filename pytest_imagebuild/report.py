@@ -75,7 +75,8 @@ class LiveProgress:
         if reporter is None:
             return
         build = line.split(":", 1)[0]
-        elapsed = time.monotonic() - self.started.setdefault(build, time.monotonic())
+        now = time.monotonic()
+        elapsed = now - self.started.setdefault(build, now)
         with capture.global_and_fixture_disabled() if capture else nullcontext():
             reporter.ensure_newline()
             reporter.write_line(f"[imagebuild {elapsed:6.1f}s] {line}")

@@ -35,6 +35,13 @@ def test_template_becomes_validate_and_one_build_item_per_builder(pytester, temp
     )
 
 
+def test_template_with_explicit_test_files_is_collected_too(pytester, templates):
+    templates("t.json", {"builders": [dict(QEMU, name="a")]})
+    pytester.makepyfile(test_other="def test_x():\n    pass\n")
+    result = pytester.runpytest("--image-template", "t.json", "test_other.py", "--co", "-q")
+    result.stdout.fnmatch_lines(["t.json::validate", "t.json::build[[]a[]]", "*test_x"])
+
+
 def test_image_only_and_except_select_builds(pytester, templates):
     templates("t.json", {"builders": [dict(QEMU, name="a"), dict(QEMU, name="b")]})
     only = pytester.runpytest(
