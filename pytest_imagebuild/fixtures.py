@@ -41,7 +41,9 @@ def _companion_templates(test_file: Path) -> list[Path]:
 
 
 def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> ImageTarget:
-    """The imagebuild marker, else a companion template, else the only --image-template."""
+    """The imagebuild marker, else a companion template given with --image-template, else the
+    only --image-template (so a copy of a template can run its original's tests), else the
+    companion template beside the test file."""
     marker = node.get_closest_marker("imagebuild")
     kwargs = dict(marker.kwargs) if marker else {}
     if marker and marker.args:
@@ -52,11 +54,14 @@ def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> Ima
         if not path.is_absolute():
             path = Path(node.path).parent / path
         return ImageTarget(path.resolve(), build)
-    companions = _companion_templates(Path(node.path))
-    if companions:
-        return ImageTarget(companions[0].resolve(), build)
+    companions = [path.resolve() for path in _companion_templates(Path(node.path))]
+    chosen = [path for path in companions if path in settings.templates]
+    if chosen:
+        return ImageTarget(chosen[0], build)
     if len(settings.templates) == 1:
         return ImageTarget(settings.templates[0], build)
+    if companions:
+        return ImageTarget(companions[0], build)
     raise ImagebuildError(
         f"{node.nodeid}: cannot tell which template this test is about; mark the module with "
         "pytestmark = pytest.mark.imagebuild(template='file.json', builder='name'), name the "

@@ -102,7 +102,8 @@ class ImageStore:
         run = plan.template.run
         endpoints = self.settings.azure_endpoints
         recorded = self.template_run(plan.template.path)
-        if recorded and recorded.endpoints is not None:
+        # A replay talks to the recorded endpoints unless this run names its own.
+        if recorded and recorded.endpoints is not None and not endpoints.arm_url:
             endpoints = AzureEndpoints(
                 recorded.endpoints.get("arm_url", ""), recorded.endpoints.get("authority", "")
             )

@@ -42,6 +42,20 @@ def test_template_with_explicit_test_files_is_collected_too(pytester, templates)
     result.stdout.fnmatch_lines(["t.json::validate", "t.json::build[[]a[]]", "*test_x"])
 
 
+def test_a_copy_of_a_template_runs_its_originals_smoke_tests(pytester, templates):
+    templates("orig/t.json", {"builders": [dict(QEMU, name="a")]})
+    templates("copy/t.json", {"builders": [dict(QEMU, name="b")]})
+    pytester.makepyfile(
+        **{
+            "orig/test_t": "def test_which(image_template, image_build_name):\n"
+            "    assert image_template.path.parent.name == 'copy'\n"
+            "    assert image_build_name == 'b'\n"
+        }
+    )
+    result = pytester.runpytest("--image-template", "copy/t.json", "orig/test_t.py", "-k", "which")
+    result.assert_outcomes(passed=1)
+
+
 def test_image_only_and_except_select_builds(pytester, templates):
     templates("t.json", {"builders": [dict(QEMU, name="a"), dict(QEMU, name="b")]})
     only = pytester.runpytest(
