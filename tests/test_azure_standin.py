@@ -661,3 +661,13 @@ def test_two_standins_share_nothing_and_stop_cleanly() -> None:
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() <= before
+
+
+def test_two_stand_ins_in_one_process_hand_out_different_public_ips() -> None:
+    with start_standin(fast=True) as first, start_standin(fast=True) as second:
+        one, two = first.ip_pool.allocate(), second.ip_pool.allocate()
+        try:
+            assert one != two
+        finally:
+            first.ip_pool.release(one)
+            second.ip_pool.release(two)
