@@ -89,21 +89,29 @@ def run_steps(
     """
     started: list[Step] = []
     times: dict[str, float] = {}
-    failed = True
+    failure: BaseException | None = None
     try:
         for step in steps:
             started.append(step)
             begin = clock()
             step.run(ctx)
             times[step.name] = clock() - begin
-        failed = False
+    except BaseException as error:
+        failure = error
+        raise
     finally:
-        if failed and ctx.on_error == "abort":
+        if failure is not None and ctx.on_error == "abort":
             for step in reversed(started):
                 ctx.ui.say(f"aborted: skipping cleanup of step {step.name!r}")
             _print_removal_hints(ctx)
         else:
-            _cleanup(ctx, started)
+            try:
+                _cleanup(ctx, started)
+            except BuildError as cleanup_error:
+                if not isinstance(failure, Exception):
+                    raise
+                # Both matter: what broke the build, and what it may have left behind.
+                raise BuildError(f"{failure} Then {cleanup_error}") from failure
     return times
 
 
