@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.azure_standin import start_standin  # noqa: E402
-from tests.azure_standin.record_examples import standin_environment  # noqa: E402
+from tests.azure_standin.record_examples import (  # noqa: E402
+    offline_environment,
+    standin_environment,
+)
 
 NAMES = ("alpha", "bravo", "charlie", "delta")
 
@@ -50,8 +53,7 @@ def main() -> int:
         print(output)
         return 1
     print(f"recorded 4 builds against the loopback Azure in {seconds:.1f} s")
-    offline = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))}
-    offline.pop("IMAGEBUILD_AZURE_ARM_URL", None)
+    offline = offline_environment()
     times = {}
     for workers in (1, 2, 4):
         code, seconds, output = pytest_run(

@@ -9,7 +9,6 @@ blocked), and the ratio. The goal is a replay under 10 s.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -19,7 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.azure_standin import start_standin  # noqa: E402
-from tests.azure_standin.record_examples import run_main_job, standin_environment  # noqa: E402
+from tests.azure_standin.record_examples import (  # noqa: E402
+    offline_environment,
+    run_main_job,
+    standin_environment,
+)
 
 
 def main() -> int:
@@ -33,8 +36,7 @@ def main() -> int:
         print(output)
         print(f"recording failed (exit {code})")
         return 1
-    offline = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))}
-    offline.pop("IMAGEBUILD_AZURE_ARM_URL", None)
+    offline = offline_environment()
     replays = []
     for _ in range(args.runs):
         code, seconds, output = run_main_job(offline, cassettes, "none", "--block-network")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,17 +11,15 @@ import pytest
 
 from pytest_imagebuild.recording.secrets import placeholder_for
 from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.record_examples import ROOT, run_main_job, standin_environment
+from tests.azure_standin.record_examples import (
+    ROOT,
+    offline_environment,
+    run_main_job,
+    standin_environment,
+)
 
 SHIPPED = ROOT / "cassettes"
 Recorded = tuple[Standin, Path, str, Path]
-
-
-def _offline_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))}
-    for name in ("IMAGEBUILD_AZURE_ARM_URL", "IMAGEBUILD_AZURE_CA_BUNDLE"):
-        env.pop(name, None)
-    return env
 
 
 def _manifest(basetemp: Path) -> dict:
@@ -79,7 +76,7 @@ def test_replay_offline_gives_the_same_outcome_and_manifest(
     standin, cassettes, live_output, live_basetemp = recorded
     standin.stop()  # replay must not need it
     code, _, output = run_main_job(
-        _offline_env(), cassettes, "none", "--block-network", f"--basetemp={tmp_path}"
+        offline_environment(), cassettes, "none", "--block-network", f"--basetemp={tmp_path}"
     )
     assert code == 0, output
     assert _outcomes(output) == _outcomes(live_output)
@@ -97,7 +94,7 @@ def _outcomes(output: str) -> str:
 def test_changed_template_fails_with_not_in_cassette(recorded: Recorded, tmp_path: Path) -> None:
     _, cassettes, _, _ = recorded
     code, _, output = run_main_job(
-        _offline_env(), cassettes, "none", "--image-var", "vm_size=Standard_D4s_v3", "-x"
+        offline_environment(), cassettes, "none", "--image-var", "vm_size=Standard_D4s_v3", "-x"
     )
     assert code == 1, output
     assert "is not in the cassette" in output
@@ -109,7 +106,7 @@ def test_changed_template_fails_with_not_in_cassette(recorded: Recorded, tmp_pat
 def test_shipped_cassettes_replay_the_main_job_offline(tmp_path: Path) -> None:
     copy = tmp_path / "cassettes"
     shutil.copytree(SHIPPED, copy)
-    code, _, output = run_main_job(_offline_env(), copy, "none", "--block-network")
+    code, _, output = run_main_job(offline_environment(), copy, "none", "--block-network")
     assert code == 0, output
     assert "passed" in output and "failed" not in output
 
@@ -119,7 +116,7 @@ def test_two_workers_build_the_image_once(tmp_path: Path) -> None:
     copy = tmp_path / "cassettes"
     shutil.copytree(SHIPPED, copy)
     state = tmp_path / "state"
-    env = {**_offline_env(), "IMAGEBUILD_STATE_DIR": str(state)}
+    env = {**offline_environment(), "IMAGEBUILD_STATE_DIR": str(state)}
     code, _, output = run_main_job(env, copy, "none", "-n", "2", f"--basetemp={tmp_path / 't'}")
     assert code == 0, output
     assert "5 passed" in output

@@ -13,7 +13,7 @@ from pytest_imagebuild.clock import VirtualClock
 from pytest_imagebuild.communicators.winrm import WinRMCommunicator, clixml_to_text
 from pytest_imagebuild.errors import BuildError
 from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.plugin_env import make_windows_vm
+from tests.azure_standin.plugin_env import windows_communicator
 
 PASSWORD = "Wr-Test-Passw0rd-4711"
 
@@ -44,13 +44,8 @@ def azure() -> Iterator[Standin]:
 
 @pytest.fixture(scope="module")
 def winrm(azure: Standin) -> Iterator[WinRMCommunicator]:
-    ip = make_windows_vm(azure, "rg-winrm", PASSWORD)
-    comm = WinRMCommunicator(
-        host=ip, port=5986, username="packer", password=PASSWORD, insecure=True
-    )
-    comm.wait_ready(30)
-    yield comm
-    comm.close()
+    with windows_communicator(azure, "rg-winrm", PASSWORD) as comm:
+        yield comm
 
 
 def test_commands_stream_output_and_return_their_status(winrm: WinRMCommunicator) -> None:

@@ -17,7 +17,7 @@ from pytest_imagebuild.provisioners import powershell, windows_restart, windows_
 from pytest_imagebuild.provisioners.base import ProvisionContext
 from pytest_imagebuild.ui import BuildUI
 from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.plugin_env import make_windows_vm
+from tests.azure_standin.plugin_env import windows_communicator
 
 PASSWORD = "Pr0visioner-Test-Passw0rd"
 
@@ -30,13 +30,8 @@ def azure() -> Iterator[Standin]:
 
 @pytest.fixture(scope="module")
 def winrm(azure: Standin) -> Iterator[WinRMCommunicator]:
-    ip = make_windows_vm(azure, "rg-prov", PASSWORD)
-    comm = WinRMCommunicator(
-        host=ip, port=5986, username="packer", password=PASSWORD, insecure=True
-    )
-    comm.wait_ready(30)
-    yield comm
-    comm.close()
+    with windows_communicator(azure, "rg-prov", PASSWORD) as comm:
+        yield comm
 
 
 class Run:

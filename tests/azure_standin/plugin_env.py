@@ -7,6 +7,8 @@ stand-in that answers at once, a short polling interval and few retries.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .standin import Standin
@@ -132,3 +134,19 @@ class _Quiet:
 
     def flush(self) -> None:
         pass
+
+
+@contextmanager
+def windows_communicator(standin: Standin, group: str, password: str) -> Iterator[Any]:
+    """A Windows VM from `make_windows_vm` and a ready WinRM communicator to it."""
+    from pytest_imagebuild.communicators.winrm import WinRMCommunicator
+
+    ip = make_windows_vm(standin, group, password)
+    comm = WinRMCommunicator(
+        host=ip, port=5986, username="packer", password=password, insecure=True
+    )
+    comm.wait_ready(30)
+    try:
+        yield comm
+    finally:
+        comm.close()

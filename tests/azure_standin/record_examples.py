@@ -26,9 +26,16 @@ def standin_environment(standin: Standin) -> dict[str, str]:
     """What a user would export for a real subscription, aimed at the stand-in; also creates
     the group the image goes into, which must exist beforehand (as in Packer)."""
     create_image_group(standin, "Packer-Poc-Mauri-RG")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))}
-    env.update(plugin_environment(standin))
-    return env
+    return {**offline_environment(), **plugin_environment(standin)}
+
+
+def offline_environment() -> dict[str, str]:
+    """This environment without Azure credentials or endpoints: what a fresh CI machine has."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("ARM_", "AZURE_", "IMAGEBUILD_AZURE_"))
+    }
 
 
 def run_main_job(
