@@ -305,7 +305,13 @@ def test_example_builds_boots_passes_smoke_tests_and_cleans_up(
         "debian-nginx-debian-nginx/output-debian-nginx",
         "debian-nginx-debian-nginx/output-debian-nginx/debian-nginx.qcow2",
     ]
-    manifest = json.loads((image / "debian-nginx-debian-nginx" / "manifest.json").read_text())
+    build_dir = image / "debian-nginx-debian-nginx"
+    # As with Packer, the manifest sits beside the output directory with no lock file left over.
+    assert sorted(path.name for path in build_dir.iterdir()) == [
+        "manifest.json",
+        "output-debian-nginx",
+    ]
+    manifest = json.loads((build_dir / "manifest.json").read_text())
     entry = manifest["builds"][-1]
     assert (entry["builder_type"], entry["artifact_id"]) == ("qemu", "VM")
     assert entry["files"][0]["name"] == "debian-nginx.qcow2"

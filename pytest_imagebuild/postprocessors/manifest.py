@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ def post_process(ctx: PostContext, config: dict[str, Any], artifact: Artifact) -
     output = ctx.output_path(str(config.get("output") or DEFAULT_OUTPUT))
     output.parent.mkdir(parents=True, exist_ok=True)
     entry = build_entry(ctx, config, artifact)
-    with FileLock(str(output) + ".lock"):
+    with FileLock(_lock_path(output)):
         manifest = _read(output)
         manifest["builds"].append(entry)
         manifest["last_run_uuid"] = entry["packer_run_uuid"]
@@ -56,6 +58,12 @@ def post_process(ctx: PostContext, config: dict[str, Any], artifact: Artifact) -
         files=[output],
         data={"manifest": manifest},
     )
+
+
+def _lock_path(output: Path) -> str:
+    """A lock in the temp directory, not beside the manifest: Packer leaves no file there."""
+    key = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"pytest-imagebuild-manifest-{key}.lock")
 
 
 def _read(output: Path) -> dict[str, Any]:

@@ -62,7 +62,25 @@ network: {config: disabled}
 locale: C.UTF-8
 ssh_genkeytypes: [ed25519, ecdsa]
 grub_dpkg: {enabled: false}
+ssh: {emit_keys_to_console: false}
+no_ssh_fingerprints: true
+apt: {preserve_sources_list: true}
 EOF
+# Network config is left to systemd-networkd, so networking need not wait for the local stage;
+# a drop-in cannot remove an ordering, hence a whole copy of the unit.
+sed '/network-pre.target/d' /lib/systemd/system/cloud-init-local.service \
+  > /etc/systemd/system/cloud-init-local.service
+# Jobs that only matter on long-lived machines and would take the dpkg lock or CPU mid-test.
+systemctl disable e2scrub_reap.service apt-daily.timer apt-daily-upgrade.timer \
+  dpkg-db-backup.timer e2scrub_all.timer fstrim.timer
+# Devices a QEMU guest has but never uses; probing them costs seconds under TCG.
+printf 'blacklist %s\n' floppy pcspkr parport parport_pc ppdev kvm kvm_amd kvm_intel ccp \
+  bochs cfg80211 serio_raw > /etc/modprobe.d/pytest-imagebuild.conf
+# A 7 MB initramfs instead of 30 MB, with the disk, CD and filesystem drivers that Packer's
+# disk_interface choices need: SYSLINUX loads it and the kernel unpacks it faster.
+echo MODULES=list > /etc/initramfs-tools/conf.d/pytest-imagebuild
+printf '%s\n' virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom ata_piix ata_generic ahci \
+  nvme sym53c8xx ext4 crc32c_generic >> /etc/initramfs-tools/modules
 [ -e vmlinuz ] || ln -s "$(ls boot/vmlinuz-* | sort -V | tail -n 1)" vmlinuz
 [ -e initrd.img ] || ln -s "$(ls boot/initrd.img-* | sort -V | tail -n 1)" initrd.img
 mkdir -p /boot/extlinux
@@ -75,7 +93,7 @@ LABEL debian
   LINUX /vmlinuz
   INITRD /initrd.img
   APPEND root=UUID=$ROOT_UUID ro console=tty0 console=ttyS0,115200n8 net.ifnames=0 biosdevname=0 \
- modprobe.blacklist=floppy
+ nomodeset fsck.mode=skip
 EOF
 cat > /etc/apt/sources.list <<'EOF'
 deb http://deb.debian.org/debian bookworm main
