@@ -192,6 +192,15 @@ def which(program: str, package: str) -> str:
     )
 
 
+def keep_running(pid: int) -> bool:
+    """Let a spawned process outlive this interpreter (``--on-error=abort`` keeps the VM)."""
+    for proc in list(_spawned):
+        if proc.pid == pid:
+            _spawned.discard(proc)
+            return True
+    return False
+
+
 @atexit.register
 def _terminate_leftovers() -> None:
     for proc in list(_spawned):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -29,9 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_BASE = REPO / "examples" / "base" / "debian-12.qcow2"
 
 
-def processes_mentioning(text: str) -> list[str]:
-    """Command lines of live processes that mention ``text`` (a VM name or a directory)."""
-    found = []
+def qemu_processes(text: str) -> dict[int, str]:
+    """Live QEMU processes whose command line mentions ``text`` (a VM name or a directory)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
@@ -39,8 +41,12 @@ def processes_mentioning(text: str) -> list[str]:
             except OSError:
                 continue
             if text in cmdline and "qemu" in cmdline:
-                found.append(cmdline)
+                found[int(entry.name)] = cmdline
     return found
+
+
+def processes_mentioning(text: str) -> list[str]:
+    return list(qemu_processes(text).values())
 
 
 def leftovers(directory: Path) -> list[Path]:
@@ -173,9 +179,9 @@ def qemu_builder(image: Path, name: str, **options: object) -> dict:
     return builder
 
 
-def build(pytester: pytest.Pytester, template: Path) -> pytest.RunResult:
+def build(pytester: pytest.Pytester, template: Path, *options: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--image-template", str(template), str(template)
+        "-p", "no:cacheprovider", *options, "--image-template", str(template), str(template)
     )
 
 
@@ -259,6 +265,25 @@ def test_ssh_timeout_shows_the_guest_console(pytester: pytest.Pytester, debian_b
     assert "Traceback" not in result.stdout.str()
     assert processes_mentioning(builder["vm_name"]) == []
     assert leftovers(pytester.path) == []
+
+
+@pytest.mark.slow
+def test_on_error_abort_keeps_the_vm_running_after_pytest_exits(
+    pytester: pytest.Pytester, debian_base: Path
+) -> None:
+    builder = qemu_builder(debian_base, "kept", ssh_timeout="4s")
+    result = build(pytester, write_template(pytester.path, [builder]), "--on-error=abort")
+    try:
+        result.assert_outcomes(passed=1, failed=1)
+        output = result.stdout.str()
+        assert "--on-error=abort: these resources were kept; remove them with:" in output
+        # Printed live and again in the captured output: one VM, named twice.
+        pids = {int(pid) for pid in re.findall(r"^\s+kept:\s+kill (\d+)$", output, re.MULTILINE)}
+        assert len(pids) == 1, output
+        assert list(qemu_processes(builder["vm_name"])) == list(pids)
+    finally:
+        for pid in qemu_processes(builder["vm_name"]):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow

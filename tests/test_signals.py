@@ -109,6 +109,50 @@ def test_a_second_sigterm_does_not_cut_the_cleanup_short(
     assert "SIGTERM received while cleaning up" in err
 
 
+def test_a_second_ctrl_c_warns_and_lets_the_cleanup_finish(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    proc = start_run(pytester, work, IMAGEBUILD_STATE_DIR=str(tmp_path / "state"), SLOW_CLEANUP="1")
+    wait_for(work / "blocked", proc)
+    proc.send_signal(signal.SIGINT)
+    wait_for(work / "cleaning", proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert (work / "cleaned").exists(), out + err
+    assert signals.CTRL_C_WARNING in err
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out + err
+
+
+def test_a_third_ctrl_c_stops_the_cleanup_and_leaves_it_to_the_janitor(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    work, state = tmp_path / "work", tmp_path / "state"
+    proc = start_run(pytester, work, IMAGEBUILD_STATE_DIR=str(state), SLOW_CLEANUP="1")
+    wait_for(work / "blocked", proc)
+    proc.send_signal(signal.SIGINT)
+    wait_for(work / "cleaning", proc)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert not (work / "cleaned").exists(), out + err
+    assert (work / "overlay.qcow2").exists()
+    assert list(journals(state)), "what was left stays in the journal for the janitor"
+
+
+def test_cleaning_up_leaves_a_foreign_sigint_handler_alone() -> None:
+    def mine(signum: int, frame: object) -> None:
+        pass
+
+    before = signal.signal(signal.SIGINT, mine)
+    try:
+        with signals.cleaning_up():
+            assert signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def test_handlers_are_restored_after_the_run(pytester: pytest.Pytester) -> None:
     before = signal.getsignal(signal.SIGTERM)
     pytester.makepyfile(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .. import process
+from ..cleanup import signals
 from ..errors import BuildError, ImagebuildError
 from ..template.model import BuildPlan
 from ..ui import BuildUI
@@ -103,7 +105,7 @@ def run_steps(
         if failure is not None and ctx.on_error == "abort":
             for step in reversed(started):
                 ctx.ui.say(f"aborted: skipping cleanup of step {step.name!r}")
-            _print_removal_hints(ctx)
+            _keep_for_inspection(ctx)
         else:
             try:
                 _cleanup(ctx, started)
@@ -116,6 +118,11 @@ def run_steps(
 
 
 def _cleanup(ctx: BuildContext, started: list[Step]) -> None:
+    with signals.cleaning_up():
+        _run_cleanups(ctx, started)
+
+
+def _run_cleanups(ctx: BuildContext, started: list[Step]) -> None:
     errors: list[str] = []
     interrupted: KeyboardInterrupt | None = None
     for step in reversed(started):
@@ -150,10 +157,15 @@ def removal_hint(kind: str, name: str) -> str:
     return REMOVAL_HINTS.get(kind, "{kind} {name}").format(kind=kind, name=name)
 
 
-def _print_removal_hints(ctx: BuildContext) -> None:
+def _keep_for_inspection(ctx: BuildContext) -> None:
+    """Leave what the build made (a running VM too) and say how to remove each piece."""
     kept = [c for c in ctx.created if c not in ctx.released]
     if not kept:
         return
+    for kind, name in kept:
+        if kind == "process" and name.isdigit():
+            # As with Packer, the VM stays up to be inspected, even after pytest exits.
+            process.keep_running(int(name))
     ctx.ui.say("--on-error=abort: these resources were kept; remove them with:")
     for kind, name in reversed(kept):
         ctx.ui.message(f"  {removal_hint(kind, name)}")

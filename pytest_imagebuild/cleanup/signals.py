@@ -3,15 +3,17 @@
 A CI runner cancelling a job sends SIGTERM; Python's default is to die on the spot, which
 skips every ``finally`` and leaves VMs running. Raising instead unwinds the build like
 Ctrl-C does. A second signal during that unwinding is ignored, so cleanups are not cut short;
-SIGKILL still stops everything at once.
+SIGKILL still stops everything at once. While cleanups run, a Ctrl-C only warns; a second one
+stops them, for a user who would rather leave the rest to the janitor than wait.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -62,3 +64,35 @@ def restore(previous: dict[int, Handler]) -> None:
         return
     for signum, handler in previous.items():
         signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+CTRL_C_WARNING = (
+    "pytest-imagebuild: Ctrl-C received while cleaning up; finishing the cleanup (press Ctrl-C "
+    "again to stop now and leave the rest to `python -m pytest_imagebuild janitor`)"
+)
+
+
+@contextlib.contextmanager
+def cleaning_up() -> Iterator[None]:
+    """Shield cleanups from one Ctrl-C: a user pressing it twice to hurry up still gets them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:  # ignored, or someone else's handler
+        yield
+        return
+    warned = False
+
+    def warn_once(signum: int, frame: FrameType | None) -> None:
+        nonlocal warned
+        if warned:
+            raise KeyboardInterrupt
+        warned = True
+        print(CTRL_C_WARNING, file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGINT, warn_once)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

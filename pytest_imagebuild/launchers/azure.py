@@ -24,6 +24,7 @@ from ..builders.azure_arm.network import (
     public_ip_address,
 )
 from ..builders.base import Artifact
+from ..cleanup import signals
 from ..clock import clock_of
 from ..errors import BuildError, ImagebuildError
 from ..template.model import mask
@@ -142,6 +143,7 @@ class AzureLauncher:
             return
         self.created = False
         try:
-            delete_group(self.resources, self.group, self.ui)
+            with signals.cleaning_up():
+                delete_group(self.resources, self.group, self.ui)
         except ImagebuildError as error:
             raise BuildError(mask(str(error), self.ui.secrets)) from None
