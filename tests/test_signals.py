@@ -135,6 +135,25 @@ def test_a_third_ctrl_c_stops_the_cleanup_and_leaves_it_to_the_janitor(
     assert list(journals(state)), "what was left stays in the journal for the janitor"
 
 
+def test_an_interrupt_whose_traceback_lacks_a_line_number_still_ends_as_interrupted(
+    pytester: pytest.Pytester,
+) -> None:
+    """Python 3.11 can leave such an entry where a signal lands; pytest alone then crashes."""
+    pytester.makepyfile(
+        """
+        import sys, types
+
+        def test_stopped():
+            nowhere = types.TracebackType(None, sys._getframe(), 10**6, -1)
+            assert nowhere.tb_lineno is None
+            raise KeyboardInterrupt().with_traceback(nowhere)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str() + result.stderr.str()
+    assert "TypeError" not in result.stdout.str() + result.stderr.str()
+
+
 def test_cleaning_up_leaves_a_foreign_sigint_handler_alone() -> None:
     def mine(signum: int, frame: object) -> None:
         pass

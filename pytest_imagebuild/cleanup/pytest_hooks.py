@@ -101,6 +101,13 @@ class RunCleanup:
         self.workers: set[str] = set()
         self.crashed: set[str] = set()
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+        try:
+            return (yield)
+        except KeyboardInterrupt as stop:
+            raise signals.printable(stop)  # noqa: B904 - the same exception, made printable
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[SESSION_KEY] = self.journal.owner.session

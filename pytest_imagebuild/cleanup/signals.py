@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -96,3 +96,22 @@ def cleaning_up() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def printable(stop: BaseException) -> BaseException:
+    """``stop`` without the traceback entries that have no line number.
+
+    Python 3.11 can leave such an entry where a signal lands (seen inside urllib while a
+    provisioner polled WinRM); pytest then crashes printing the KeyboardInterrupt and exits 1,
+    not 2. Every other entry is kept, so --full-trace still shows where the run was.
+    """
+    kept = []
+    entry = stop.__traceback__
+    while entry is not None:
+        if entry.tb_lineno is not None:
+            kept.append(entry)
+        entry = entry.tb_next
+    rebuilt: TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return stop.with_traceback(rebuilt)
