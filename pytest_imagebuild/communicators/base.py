@@ -6,11 +6,14 @@ import abc
 from collections.abc import Callable
 from pathlib import Path
 
+from ..clock import Clock
 from ..errors import BuildError
 
 Diagnostics = Callable[[], str]
 # Returns why waiting is pointless (the VM died), or None while it is worth waiting.
 AbortCheck = Callable[[], "str | None"]
+# One try, given the seconds left (at least 1): None once the guest answered, else why not.
+Attempt = Callable[[float], "str | None"]
 
 
 class Communicator(abc.ABC):
@@ -52,6 +55,37 @@ class Communicator(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def wait_until_ready(
+    what: str,
+    timeout: float,
+    attempt: Attempt,
+    *,
+    clock: Clock,
+    poll_interval: float,
+    diagnostics: Diagnostics | None = None,
+    abort: AbortCheck | None = None,
+) -> tuple[float, int]:
+    """Retry ``attempt`` until it succeeds, ``abort`` names a reason or ``timeout`` passes.
+
+    One loop for every transport, so SSH and WinRM time out and give up alike; returns the
+    seconds waited and the attempts made.
+    """
+    started = clock.monotonic()
+    deadline = started + timeout
+    attempts = 0
+    while True:
+        reason = abort() if abort is not None else None
+        if reason:
+            raise aborted_error(what, reason, diagnostics)
+        attempts += 1
+        last_error = attempt(max(deadline - clock.monotonic(), 1.0))
+        if last_error is None:
+            return clock.monotonic() - started, attempts
+        if clock.monotonic() >= deadline:
+            raise not_ready_error(what, clock.monotonic() - started, last_error, diagnostics)
+        clock.sleep(min(poll_interval, max(deadline - clock.monotonic(), 0)))
 
 
 def not_ready_error(

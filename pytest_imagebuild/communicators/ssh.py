@@ -17,8 +17,9 @@ from pathlib import Path
 import paramiko
 
 from .. import process
+from ..clock import REAL_CLOCK
 from ..errors import BuildError, ImagebuildError
-from .base import AbortCheck, Communicator, Diagnostics, aborted_error, not_ready_error
+from .base import AbortCheck, Communicator, Diagnostics, wait_until_ready
 
 log = logging.getLogger("pytest_imagebuild")
 
@@ -71,33 +72,26 @@ class SSHCommunicator(Communicator):
         abort: AbortCheck | None = None,
     ) -> None:
         """Retry connecting until ``timeout``; ``abort`` ends the wait early (a dead VM)."""
-        started = time.monotonic()
-        deadline = started + timeout
-        last_error: str | None = None
-        attempts = 0
-        while True:
-            reason = abort() if abort is not None else None
-            if reason:
-                raise aborted_error(self.target, reason, diagnostics)
-            attempts += 1
+
+        def attempt(left: float) -> str | None:
             try:
-                remaining = max(deadline - time.monotonic(), 1.0)
-                self._client = self._connect(min(self.connect_timeout, remaining))
-                log.info(
-                    "%s ready after %.1fs (%d attempts)",
-                    self.target,
-                    time.monotonic() - started,
-                    attempts,
-                )
-                return
+                self._client = self._connect(min(self.connect_timeout, left))
             except RETRYABLE as error:
-                last_error = _describe(error)
-                log.debug("%s not ready: %s", self.target, last_error)
-            if time.monotonic() >= deadline:
-                raise not_ready_error(
-                    self.target, time.monotonic() - started, last_error, diagnostics
-                )
-            time.sleep(min(self.poll_interval, max(deadline - time.monotonic(), 0)))
+                reason = _describe(error)
+                log.debug("%s not ready: %s", self.target, reason)
+                return reason
+            return None
+
+        waited, attempts = wait_until_ready(
+            self.target,
+            timeout,
+            attempt,
+            clock=REAL_CLOCK,
+            poll_interval=self.poll_interval,
+            diagnostics=diagnostics,
+            abort=abort,
+        )
+        log.info("%s ready after %.1fs (%d attempts)", self.target, waited, attempts)
 
     def _connect(self, timeout: float) -> paramiko.SSHClient:
         client = paramiko.SSHClient()

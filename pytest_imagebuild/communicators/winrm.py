@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 from ..clock import REAL_CLOCK, Clock
 from ..errors import BuildError
-from .base import AbortCheck, Communicator, Diagnostics, aborted_error, not_ready_error
+from .base import AbortCheck, Communicator, Diagnostics, wait_until_ready
 
 log = logging.getLogger(__name__)
 
@@ -215,29 +215,25 @@ class WinRMCommunicator(Communicator):
         abort: AbortCheck | None = None,
     ) -> None:
         """Retry a trivial command until it works; refused, TLS or auth errors mean not yet."""
-        started = self.clock.monotonic()
-        deadline = started + timeout
-        last_error: str | None = None
-        while True:
-            reason = abort() if abort is not None else None
-            if reason:
-                raise aborted_error(f"WinRM on {self.endpoint}", reason, diagnostics)
+
+        def attempt(left: float) -> str | None:
             try:
-                left = max(deadline - self.clock.monotonic(), 1.0)
                 if self.run("echo ready", timeout=left) == 0:
-                    return
-                last_error = "the test command failed"
+                    return None
+                return "the test command failed"
             except Exception as error:  # connection refused, TLS, auth while the VM boots
-                last_error = _describe(error)
                 self._protocol = None
-            if self.clock.monotonic() >= deadline:
-                raise not_ready_error(
-                    f"WinRM on {self.endpoint}",
-                    self.clock.monotonic() - started,
-                    last_error,
-                    diagnostics,
-                )
-            self.clock.sleep(min(self.poll_interval, max(deadline - self.clock.monotonic(), 0)))
+                return _describe(error)
+
+        wait_until_ready(
+            f"WinRM on {self.endpoint}",
+            timeout,
+            attempt,
+            clock=self.clock,
+            poll_interval=self.poll_interval,
+            diagnostics=diagnostics,
+            abort=abort,
+        )
 
     def close(self) -> None:
         self._protocol = None
