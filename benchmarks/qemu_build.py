@@ -33,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pytest_imagebuild.builders.qemu.seed import authorize_key  # noqa: E402
 from pytest_imagebuild.communicators.keys import generate_key_pair  # noqa: E402
+from pytest_imagebuild.qemu.seed import authorize_key  # noqa: E402
 
 GOAL_RATIO = 1.0
 GOAL_CYCLE = 90.0

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.azure_standin import start_standin  # noqa: E402
-from tests.azure_standin.record_examples import (  # noqa: E402
+from standin import start_standin  # noqa: E402
+from standin.record_examples import (  # noqa: E402
     offline_environment,
     run_main_job,
     standin_environment,

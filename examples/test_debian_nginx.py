@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from pytest_imagebuild.launchers.base import LaunchedVM
+from pytest_imagebuild.launch import LaunchedVM
 
 # testinfra's paramiko backend warns about the guest's host key, new on every boot.
 pytestmark = pytest.mark.filterwarnings("ignore:Unknown ssh-ed25519 host key")

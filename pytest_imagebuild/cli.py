@@ -9,25 +9,18 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from .catalogue import catalogue
 from .errors import ImagebuildError
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _base_image(args: argparse.Namespace) -> int:
-    from .builders.qemu.base_image import ensure_base_image
-
-    path = ensure_base_image(args.distro, args.out)
-    print(path)
-    return 0
-
-
 def _janitor(args: argparse.Namespace) -> int:
-    from .cleanup.command import JanitorRequest, azure_from_env, run_janitor
+    from .cleanup.command import JanitorRequest, run_janitor
 
-    request = JanitorRequest(args.yes, args.older_than, args.state_dir, azure_from_env(args.cloud))
+    settings = catalogue().provider_settings(args)
+    request = JanitorRequest(args.yes, args.older_than, args.state_dir, settings)
     if not args.verbose:  # the janitor reports Azure failures itself, once, secrets masked
         logging.getLogger("azure").setLevel(logging.CRITICAL)
     return run_janitor(request)
@@ -57,12 +50,8 @@ def _add_janitor(commands: argparse._SubParsersAction) -> None:
         help="where journals are kept (default $IMAGEBUILD_STATE_DIR or "
         "~/.local/state/pytest-imagebuild)",
     )
-    janitor.add_argument(
-        "--cloud",
-        default="Public",
-        help="Azure cloud to search for tagged groups (Public, China, USGovernment); "
-        "$IMAGEBUILD_AZURE_ARM_URL overrides its endpoint",
-    )
+    for add_options in catalogue().janitor_option_adders():
+        add_options(janitor)
     janitor.set_defaults(handler=_janitor)
 
 
@@ -73,15 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    base = commands.add_parser(
-        "base-image",
-        help="build (or reuse from the cache) a bootable cloud-style qcow2 with debootstrap",
-        description="Build a bootable qcow2 (extlinux, DHCP, sshd, cloud-init) as root, "
-        "cached under $PYTEST_IMAGEBUILD_CACHE/base-images; optionally copy it to OUT.",
-    )
-    base.add_argument("distro", help="which system, e.g. debian-12")
-    base.add_argument("out", nargs="?", type=Path, help="where to copy the image (.qcow2)")
-    base.set_defaults(handler=_base_image)
+    for add_commands in catalogue().command_adders():
+        add_commands(commands)
     _add_janitor(commands)
     return parser
 

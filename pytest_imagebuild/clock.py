@@ -1,7 +1,7 @@
 """Time as builders see it: real while recording, virtual on replay so waits cost nothing.
 
 Builders, launchers and communicators sleep and measure through a Clock taken from the build
-options (``options["clock"]``), never through ``time`` directly; recording swaps in a
+options (``RunOptions.clock``), never through ``time`` directly; recording swaps in a
 VirtualClock so polling loops, Retry-After and restart waits take no wall time on replay.
 """
 
@@ -43,6 +43,6 @@ class VirtualClock(Clock):
 REAL_CLOCK = Clock()
 
 
-def clock_of(options: dict[str, Any]) -> Clock:
-    """The clock a build or launch runs on."""
-    return options.get("clock") or REAL_CLOCK
+def clock_of(options: Any) -> Clock:
+    """The clock a build or launch runs on (its RunOptions' clock)."""
+    return getattr(options, "clock", None) or REAL_CLOCK

@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 
 from .errors import ImagebuildError, TemplateError
-from .settings import Settings, display_path
+from .secrets import mask
+from .settings import Settings
 from .store import ImageStore
-from .template import check
-from .template.loader import read_template
-from .template.model import mask
 
 STORE_KEY = pytest.StashKey[ImageStore]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -24,7 +22,7 @@ class TemplateFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         yield ValidateItem.from_parent(self, name="validate")
         settings = self.config.stash[SETTINGS_KEY]
-        template, _ = read_template(self.path, settings.variables, settings.var_files)
+        template = self.config.stash[STORE_KEY].load(self.path).template
         for name in template.build_names if template else []:
             if settings.selects(name):
                 yield BuildItem.from_parent(self, name=f"build[{name}]", build_name=name)
@@ -47,15 +45,7 @@ class ValidateItem(ImagebuildItem):
     """``packer validate`` for one template, with every problem reported at once."""
 
     def runtest(self) -> None:
-        settings = self.config.stash[SETTINGS_KEY]
-        problems = check(
-            display_path(self.path),
-            settings.variables,
-            settings.var_files,
-            self.store.run,
-            settings.only,
-            settings.except_,
-        )
+        problems = self.store.load(self.path).problems
         if problems:
             raise TemplateError(problems)
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from .builders.base import Artifact
 from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
-from .launchers.base import LaunchedVM
+from .launch import LaunchedVM
+from .multistep import Artifact
 from .settings import Settings
 from .store import ImageStore
 from .template import Template
@@ -161,5 +161,5 @@ def imagebuild_cassette(request: pytest.FixtureRequest) -> Iterator[dict[str, An
         if password:
             secrets.add(password)
     name = f"{Path(str(request.node.path)).stem}.{request.node.name}"
-    with store.recording(plan, name, secrets) as options:
-        yield options
+    with store.recording.use(plan, name, secrets) as clock:
+        yield {"clock": clock}

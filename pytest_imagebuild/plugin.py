@@ -9,15 +9,22 @@ from typing import Any
 import pytest
 
 from . import fixtures
+from .catalogue import add_providers, catalogue
 from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile
 from .errors import ImagebuildError
 from .recording import CassetteRecorder, RecordingSettings
-from .recording.modes import credentials_present
+from .recording.session import RecordingSession
 from .report import BuildTable, LiveProgress
 from .settings import Settings, add_options
 from .sharing import SharedBuilds
 from .store import ImageStore
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,6 +40,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    for providers in config.hook.pytest_imagebuild_providers(config=config):
+        add_providers(providers)
     config.addinivalue_line(
         "markers",
         "imagebuild(template, builder=None): the template (path relative to the test file) and "
@@ -43,7 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImagebuildError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
-    store = ImageStore(settings, lambda: _workdir(config), cassettes=_cassettes(settings))
+    recording = RecordingSession(_cassettes(settings), settings.provider_settings)
+    store = ImageStore(settings, lambda: _workdir(config), recording)
     store.journal = cleanup.start_journal(config, store.run.run_uuid)
     store.progress = LiveProgress(config)
     store.shared = _shared_builds(config)
@@ -66,7 +76,7 @@ def _cassettes(settings: Settings) -> CassetteRecorder:
             mode=settings.record_mode,
             root=settings.cassette_dir,
             block_network=settings.block_network,
-            can_record=credentials_present(settings.azure_endpoints.arm_url),
+            can_record=catalogue().can_record(settings.providers),
         )
     )
 

@@ -19,22 +19,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .errors import BuildError
+from .secrets import mask
 
 log = logging.getLogger("pytest_imagebuild")
 
-MASK = "<sensitive>"
 TAIL_LINES = 15
 
 Command = Sequence[str | os.PathLike[str]]
 
 _spawned: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """Hide every non-empty secret, longest first so that overlapping secrets leave no piece."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 def describe(cmd: Command, secrets: Iterable[str] = ()) -> str:

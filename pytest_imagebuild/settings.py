@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import glob
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from .builders.azure_arm.endpoints import AzureEndpoints
+from .catalogue import catalogue
 from .errors import ImagebuildError
 from .recording.modes import MODES, check_mode
 from .template.variables import parse_cli_var
@@ -58,25 +57,6 @@ def add_options(parser: pytest.Parser) -> None:
         "abort: keep it for debugging and print how to remove it.",
     )
     group.addoption(
-        "--azure-arm-url",
-        default=os.environ.get("IMAGEBUILD_AZURE_ARM_URL", ""),
-        metavar="URL",
-        help="Azure Resource Manager endpoint to use instead of the template's cloud "
-        "(Azure Stack, custom clouds, a test stand-in); default $IMAGEBUILD_AZURE_ARM_URL.",
-    )
-    group.addoption(
-        "--azure-authority",
-        default=os.environ.get("AZURE_AUTHORITY_HOST", ""),
-        metavar="URL",
-        help="token authority to use with --azure-arm-url; default $AZURE_AUTHORITY_HOST.",
-    )
-    group.addoption(
-        "--azure-ca-bundle",
-        default=os.environ.get("IMAGEBUILD_AZURE_CA_BUNDLE", ""),
-        metavar="FILE",
-        help="CA certificates to trust for those endpoints; default $IMAGEBUILD_AZURE_CA_BUNDLE.",
-    )
-    group.addoption(
         "--record-mode",
         default=None,
         choices=MODES,
@@ -104,6 +84,8 @@ def add_options(parser: pytest.Parser) -> None:
         help="Packer JSON templates to collect when --image-template is not given.",
     )
     parser.addini("image_on_error", default="cleanup", help="default for --on-error.")
+    for add_provider_options in catalogue().option_adders():
+        add_provider_options(parser)
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -118,7 +100,7 @@ class Settings:
     only: tuple[str, ...] = ()
     except_: tuple[str, ...] = ()
     on_error: str = "cleanup"
-    azure_endpoints: AzureEndpoints = field(default_factory=AzureEndpoints)
+    providers: dict[str, dict[str, str]] = field(default_factory=dict)  # provider -> settings
     record_mode: str = ""
     block_network: bool = False
     cassette_dir: Path = Path("cassettes")
@@ -142,13 +124,16 @@ class Settings:
             only=_names(option.image_only),
             except_=_names(option.image_except),
             on_error=option.on_error or config.getini("image_on_error") or "cleanup",
-            azure_endpoints=AzureEndpoints(
-                option.azure_arm_url, option.azure_authority, option.azure_ca_bundle
-            ),
+            providers=catalogue().provider_settings(option),
             record_mode=check_mode(option.record_mode or config.getini("record_mode") or ""),
             block_network=option.block_network,
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
         )
+
+    def provider_settings(self, builder_type: str) -> dict[str, str]:
+        """The run settings of the provider that implements this builder type."""
+        provider = catalogue().provider_of(builder_type)
+        return self.providers.get(provider.name, {}) if provider else {}
 
     def selects(self, build_name: str) -> bool:
         if self.only and build_name not in self.only:

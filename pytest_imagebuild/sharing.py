@@ -13,8 +13,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .builders.base import Artifact
 from .errors import ImagebuildError
+from .multistep import Artifact
 
 
 @dataclass

@@ -1,67 +1,97 @@
-"""One place per session that loads templates and builds each image at most once."""
+"""The session's templates and images: each template read once, each image built once.
+
+Collection, the ``validate`` item and the fixtures all ask the store for a template, so a
+template is parsed and rendered once per session and every decision about it (its build
+names, whether it is recorded) comes from the one parser. Images are built once per session
+and, under xdist, once across workers, keyed by the template's resolved path and contents,
+never by its name.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from .builders.azure_arm.endpoints import AzureEndpoints
-from .builders.base import Artifact, BuildContext, run_steps
-from .builders.registry import builder_class
+from .catalogue import catalogue, load
 from .cleanup.journal import Journal
-from .cleanup.tracking import Recorder, TrackedLauncher, azure_data
-from .errors import ImagebuildError, TemplateError
-from .launchers.base import LaunchedVM, Launcher, launcher_for
-from .postprocessors.base import PostContext, run_post_processors
-from .recording import RECORDED_BUILDERS, CassetteRecorder, SecretBook, TemplateRun
+from .cleanup.resources import BuildJournal
+from .errors import ImagebuildError, Problem, TemplateError
+from .multistep import Artifact, RunOptions
+from .pipeline import RecordedLauncher, run_build
+from .recording.session import RecordingSession
 from .settings import Settings, display_path
 from .sharing import SharedBuilds
-from .template import RunContext, Template, load_template, plan_builds
-from .template.model import SENSITIVE_FIELDS, BuildPlan
+from .template import RunContext, Template, plan_builds
+from .template.loader import read_template
+from .template.model import BuildPlan
+from .template.validate import validate_template
 from .ui import BuildUI
+
+
+@dataclass(frozen=True)
+class LoadedTemplate:
+    """A template as this session sees it: parsed and rendered once, with every problem."""
+
+    template: Template | None
+    problems: list[Problem]
+
+    def valid(self) -> Template:
+        if self.template is None or self.problems:
+            raise TemplateError(self.problems)
+        return self.template
+
+
+def content_key(path: Path, build_name: str) -> str:
+    """Identifies a build across xdist workers: the template's resolved path and bytes."""
+    digest = hashlib.sha256(f"{path.resolve()}\0{build_name}\0".encode())
+    files = sorted(path.glob("*")) if path.is_dir() else [path]
+    for file in files:
+        try:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        except OSError:
+            continue
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{path.stem}-{build_name}")
+    return f"{safe[:60]}-{digest.hexdigest()[:16]}"
 
 
 @dataclass
 class ImageStore:
     settings: Settings
     workdir_factory: Callable[[], Path]
+    recording: RecordingSession
     run: RunContext = field(default_factory=RunContext.create)
-    cassettes: CassetteRecorder | None = None
     progress: Callable[[str], None] | None = None
     shared: SharedBuilds = field(default_factory=SharedBuilds)
-    _templates: dict[Path, Template | TemplateError] = field(default_factory=dict)
-    _builds: dict[tuple[Path, str], Artifact | ImagebuildError] = field(default_factory=dict)
     journal: Journal | None = None
+    _templates: dict[Path, LoadedTemplate] = field(default_factory=dict)
+    _builds: dict[tuple[Path, str], Artifact | ImagebuildError] = field(default_factory=dict)
+
+    # -- templates ------------------------------------------------------------------------
+    def load(self, path: Path) -> LoadedTemplate:
+        """Read, render and validate once; a recorded template renders as its recording did."""
+        path = path.resolve()
+        if path not in self._templates:
+            self._templates[path] = self._load(path)
+        return self._templates[path]
+
+    def _load(self, path: Path) -> LoadedTemplate:
+        settings = self.settings
+        shown = display_path(path)
+        template, problems = read_template(shown, settings.variables, settings.var_files, self.run)
+        kinds = {builder.type for builder in template.builders} if template else set()
+        recorded = self.recording.template_run(path) if self.recording.records(kinds) else None
+        if recorded is not None:
+            variables = {**settings.variables, **recorded.variables}
+            template, problems = read_template(shown, variables, settings.var_files, recorded.run)
+        if template is not None:
+            problems = problems + validate_template(template, settings.only, settings.except_)
+        return LoadedTemplate(template, problems)
 
     def template(self, path: Path) -> Template:
         """The parsed, validated template; raises the same TemplateError every time."""
-        path = path.resolve()
-        if path not in self._templates:
-            recorded = self.template_run(path)
-            variables = {**self.settings.variables, **(recorded.variables if recorded else {})}
-            try:
-                self._templates[path] = load_template(
-                    display_path(path),
-                    variables,
-                    self.settings.var_files,
-                    recorded.run if recorded else self.run,
-                    self.settings.only,
-                    self.settings.except_,
-                )
-            except TemplateError as error:
-                self._templates[path] = error
-        result = self._templates[path]
-        if isinstance(result, TemplateError):
-            raise result
-        return result
-
-    def template_run(self, path: Path) -> TemplateRun | None:
-        """How a recorded template renders (None: not recorded, builds run for real)."""
-        return self.cassettes.template_run(path) if self.cassettes else None
+        return self.load(path).valid()
 
     def plan(self, path: Path, build_name: str) -> BuildPlan:
         template = self.template(path)
@@ -72,14 +102,15 @@ class ImageStore:
             )
         return plans[0]
 
+    # -- builds ---------------------------------------------------------------------------
     def build(self, path: Path, build_name: str) -> Artifact:
         """Build once per session; a failed build fails every later request the same way."""
         key = (path.resolve(), build_name)
         if key not in self._builds:
             try:
                 plan = self.plan(path, build_name)
-                shared_key = f"{path.stem}-{build_name}"
-                self._builds[key] = self.shared.once(shared_key, lambda: self._recorded(plan))
+                shared_key = content_key(path, build_name)
+                self._builds[key] = self.shared.once(shared_key, lambda: self._build(plan))
             except ImagebuildError as error:
                 self._builds[key] = error
         result = self._builds[key]
@@ -87,145 +118,67 @@ class ImageStore:
             raise result
         return result
 
-    def _recorded(self, plan: BuildPlan) -> Artifact:
+    def _build(self, plan: BuildPlan) -> Artifact:
         secrets = plan.secrets()
-        with self.recording(plan, "build", secrets) as extra:
-            return self._build(plan, secrets, extra)
-
-    @property
-    def workdir(self) -> Path:
-        """Where builds put their output: under pytest's base temp, created on first use."""
-        return self.workdir_factory()
-
-    def options(self, plan: BuildPlan, scope: str = "") -> dict[str, Any]:
-        """Run-level settings builders and launchers need besides the template."""
-        run = plan.template.run
-        endpoints = self.settings.azure_endpoints
-        recorded = self.template_run(plan.template.path)
-        # A replay talks to the recorded endpoints unless this run names its own.
-        if recorded and recorded.endpoints is not None and not endpoints.arm_url:
-            endpoints = AzureEndpoints(
-                recorded.endpoints.get("arm_url", ""), recorded.endpoints.get("authority", "")
-            )
-        return {
-            "azure_endpoints": endpoints,
-            "seed": ":".join(part for part in (run.seed, plan.name, scope) if part),
-            "run_id": run.run_uuid,
-        }
-
-    @contextmanager
-    def recording(self, plan: BuildPlan, name: str, secrets: set[str]) -> Iterator[dict[str, Any]]:
-        """Record or replay the HTTP of a build, launch or test of a recorded template;
-        yields extra build options (the clock)."""
-        recorded = self.template_run(plan.template.path)
-        if self.cassettes is None or recorded is None or plan.type not in RECORDED_BUILDERS:
-            yield {}
-            return
-        book = SecretBook(named=named_secrets(plan), live=lambda: set(secrets))
-        metadata = None
-        if name == "build":
-            endpoints = self.settings.azure_endpoints
-            metadata = self.cassettes.metadata(
-                recorded,
-                sensitive_variables(plan),
-                {"arm_url": endpoints.arm_url, "authority": endpoints.authority},
-            )
-        with self.cassettes.use(plan.template.path, plan.name, name, book, metadata) as extra:
-            yield extra
-
-    def _build(self, plan: BuildPlan, secrets: set[str], extra: dict[str, Any]) -> Artifact:
-        ui = BuildUI(plan.name, secrets, on_stage=self.progress)
-        cls = builder_class(plan.type)
-        workdir = self.workdir / f"{plan.template.path.stem}-{plan.name}"
-        workdir.mkdir(parents=True, exist_ok=True)
-        options = {**self.options(plan), **extra}
-        ctx = BuildContext(plan, ui, workdir, self.settings.on_error, options=options)
-        recorder = self.recorder(plan)
-        ctx.journal, ctx.journal_released = recorder.created, recorder.released
-        builder = cls(ctx)
-        started = time.monotonic()
-        ctx.state["stage_times"] = run_steps(ctx, builder.steps())
-        artifact = builder.artifact()
-        artifact.stage_times = ctx.state["stage_times"]
-        post = time.monotonic()
-        artifact.outputs = run_post_processors(PostContext(plan, ui, workdir), artifact)[1:]
-        if plan.post_processors:
-            artifact.stage_times["post-processors"] = time.monotonic() - post
-        ui.say(f"Build '{plan.name}' finished after {time.monotonic() - started:.1f} seconds.")
-        ui.say(f"Artifact: {artifact.describe()}")
-        return artifact
+        with self.recording.use(plan, "build", secrets) as clock:
+            ui = BuildUI(plan.name, secrets, on_stage=self.progress)
+            workdir = self._workdir(plan, "")
+            run = self.run_options(plan).with_clock(clock)
+            return run_build(plan, run, ui, workdir, self.settings.on_error)
 
     def launcher(
         self, path: Path, build_name: str, artifact: Artifact, name: str = "vm"
-    ) -> Launcher:
+    ) -> RecordedLauncher:
         """A launcher for a VM from this build's image, recorded as <name>.vm-launch and
         <name>.vm-teardown; the caller tears it down."""
-        return RecordedLauncher(self, self.plan(path, build_name), artifact, name)
+        return RecordedLauncher(
+            self.plan(path, build_name), artifact, name, self.recording, self._prepare_launch
+        )
 
-    def _launcher(
-        self, plan: BuildPlan, artifact: Artifact, name: str, secrets: set[str], extra: dict
-    ) -> Launcher:
-        options = {**self.options(plan, name), **extra}
-        if plan.type == "azure-arm":
-            from .builders.azure_arm.config import AzureArmConfig
-
-            options["azure_config"] = AzureArmConfig.from_plan(plan.config)
-        else:
-            options["build_config"] = plan.config
+    def _prepare_launch(
+        self, plan: BuildPlan, name: str, secrets: set[str]
+    ) -> tuple[BuildUI, Path, RunOptions, BuildJournal]:
         ui = BuildUI(f"{plan.name}-vm", secrets, on_stage=self.progress)
-        workdir = self.workdir / f"{plan.template.path.stem}-{plan.name}-{name}"
-        workdir.mkdir(parents=True, exist_ok=True)
-        recorder = self.recorder(plan)
-        options["record_created"], options["record_released"] = recorder.created, recorder.released
-        return TrackedLauncher(launcher_for(artifact, ui, workdir, options), recorder)
+        journal = self.journal_for(plan)
+        return ui, self._workdir(plan, name), self.run_options(plan, name, journal), journal
 
-    def recorder(self, plan: BuildPlan) -> Recorder:
+    # -- what builds and launches get from the session -------------------------------------
+    def run_options(
+        self, plan: BuildPlan, scope: str = "", journal: BuildJournal | None = None
+    ) -> RunOptions:
+        """Seed, run id, provider settings and journal callbacks for a build or launch."""
+        run = plan.template.run
+        journal = journal or self.journal_for(plan)
+        return RunOptions(
+            seed=":".join(part for part in (run.seed, plan.name, scope) if part),
+            run_id=run.run_uuid,
+            provider=self.provider_settings(plan),
+            on_created=journal.created,
+            on_released=journal.released,
+        )
+
+    def provider_settings(self, plan: BuildPlan) -> Mapping[str, str]:
+        """The provider's run settings; a replay uses the ones it was recorded with."""
+        given = self.settings.provider_settings(plan.type)
+        entry = catalogue().builder_type(plan.type)
+        if entry is None or not entry.run_settings:
+            return given
+        recorded = self.recording.template_run(plan.template.path) if entry.recorded else None
+        return load(entry.run_settings)(given, recorded.endpoints if recorded else None)
+
+    def journal_for(self, plan: BuildPlan) -> BuildJournal:
         """Journals what a build or launch creates, with what the janitor needs to find it."""
         about = {"template": str(plan.template.path), "build": plan.name}
-        azure = azure_data(plan.config, self.settings.azure_endpoints)
-        return Recorder(self.journal, azure if plan.type == "azure-arm" else {}, about)
+        entry = catalogue().builder_type(plan.type)
+        data: dict[str, str] = {}
+        if entry is not None and entry.journal_data:
+            given = self.settings.provider_settings(plan.type)
+            data = load(entry.journal_data)(plan.config, given)
+        return BuildJournal(self.journal, data, about)
 
-
-def sensitive_variables(plan: BuildPlan) -> dict[str, str]:
-    variables = plan.template.variables
-    return {
-        name: variables.values[name] for name in variables.sensitive if variables.values.get(name)
-    }
-
-
-def named_secrets(plan: BuildPlan) -> dict[str, str]:
-    """Secret values by the name a user knows them by: sensitive variables, secret fields."""
-    named = sensitive_variables(plan)
-    for key in SENSITIVE_FIELDS & plan.config.keys():
-        if plan.config[key]:
-            named.setdefault(key, str(plan.config[key]))
-    return named
-
-
-@dataclass
-class RecordedLauncher:
-    """Starts and tears down a VM, each half in its own cassette when the build is recorded."""
-
-    store: ImageStore
-    plan: BuildPlan
-    artifact: Artifact
-    name: str
-    secrets: set[str] = field(default_factory=set)
-    _launcher: Launcher | None = None
-
-    def launch(self) -> LaunchedVM:
-        self.secrets |= self.plan.secrets()
-        with self.store.recording(self.plan, f"{self.name}.vm-launch", self.secrets) as extra:
-            self._launcher = self.store._launcher(
-                self.plan, self.artifact, self.name, self.secrets, extra
-            )
-            vm = self._launcher.launch()
-        if vm.password:
-            self.secrets.add(vm.password)
-        return vm
-
-    def teardown(self) -> None:
-        if self._launcher is None:
-            return
-        with self.store.recording(self.plan, f"{self.name}.vm-teardown", self.secrets):
-            self._launcher.teardown()
+    def _workdir(self, plan: BuildPlan, scope: str) -> Path:
+        """Where a build or launch puts its files: one folder per build key under the base temp."""
+        name = content_key(plan.template.path, plan.name) + (f"-{scope}" if scope else "")
+        workdir = self.workdir_factory() / name
+        workdir.mkdir(parents=True, exist_ok=True)
+        return workdir

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .template.model import mask
+from .secrets import mask
 
 log = logging.getLogger("pytest_imagebuild")
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.plugin_env import create_image_group, run_pytest, secrets_of
+from standin import Standin, start_standin
+from standin.plugin_env import create_image_group, run_pytest, secrets_of
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 IMAGE_GROUP = "Packer-Poc-Mauri-RG"

@@ -8,24 +8,22 @@ overrides) pointing at the stand-in; the stand-in's request log and state are th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.plugin_env import create_image_group, run_pytest, secrets_of
+from standin import Standin
+from standin.plugin_env import create_image_group, run_pytest, secrets_of
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 IMAGE_GROUP = "Packer-Poc-Mauri-RG"
 IMAGE = "win2016_iis"
 
 
-@pytest.fixture(scope="module")
-def azure() -> Iterator[Standin]:
-    with start_standin(fast=True) as standin:
-        create_image_group(standin, IMAGE_GROUP)
-        yield standin
+@pytest.fixture(scope="module", autouse=True)
+def image_group(azure: Standin) -> None:
+    """The managed image's resource group exists before a build, as Packer requires."""
+    create_image_group(azure, IMAGE_GROUP)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +118,7 @@ def test_manifest_records_the_managed_image(
 ) -> None:
     _, _, work = seed_run
     manifest = json.loads(
-        next((work / "base").rglob("webserver-azure-arm/manifest.json")).read_text()
+        next((work / "base").rglob("webserver-azure-arm-*/manifest.json")).read_text()
     )
     (build,) = manifest["builds"]
     assert build["name"] == "azure-arm" and build["builder_type"] == "azure-arm"

@@ -13,7 +13,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +31,15 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from winrm.exceptions import WinRMOperationTimeoutError
 from winrm.protocol import Protocol
 
-from tests.azure_standin import Standin, start_standin
+from standin import Standin, start_standin
 
 
 def _find_traffic() -> Path | None:
     """Real Azure traffic (the Azure SDK's own recordings) lives beside the project, not in it:
-    $IMAGEBUILD_AZURE_TRAFFIC, ../shared/azure-traffic, or /work/shared/azure-traffic."""
+    $IMAGEBUILD_AZURE_TRAFFIC, else ../shared/azure-traffic beside the clone."""
     candidates = [
         os.environ.get("IMAGEBUILD_AZURE_TRAFFIC", ""),
         str(Path(__file__).resolve().parents[2] / "shared" / "azure-traffic"),
-        "/work/shared/azure-traffic",
     ]
     return next((Path(c) for c in candidates if c and (Path(c) / "README.md").is_file()), None)
 
@@ -79,11 +77,6 @@ while($true) {
 }
 """
 
-
-@pytest.fixture(scope="module")
-def azure() -> Iterator[Standin]:
-    with start_standin(fast=True) as standin:
-        yield standin
 
 
 @pytest.fixture(scope="module")

@@ -33,11 +33,11 @@ from typing import Any
 
 import pytest
 
-from pytest_imagebuild.cleanup import procs
+from pytest_imagebuild.cleanup import pids
 from pytest_imagebuild.cleanup.journal import Entry, journals, outstanding, read
+from standin import Standin, start_standin
+from standin.plugin_env import create_image_group, plugin_environment
 from tests import test_qemu_builder as qemu_tests
-from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.plugin_env import create_image_group, plugin_environment
 from tests.test_azure_faults import assert_all_deleted, assert_no_secrets
 
 REPO = Path(__file__).resolve().parents[1]
@@ -334,7 +334,7 @@ QEMU_STAGES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
 def qemu_files(pid: int) -> list[Path]:
     """Files named on a QEMU command line: disk, seed, serial log, QMP socket."""
     found = []
-    for arg in procs.cmdline(pid):
+    for arg in pids.cmdline(pid):
         for part in re.split(r"[,=]", arg.replace("unix:", "=")):
             if part.startswith("/"):
                 found.append(Path(part))
@@ -363,11 +363,11 @@ def test_a_signal_during_a_qemu_build_stops_its_vm_and_removes_its_files(
         made = journaled(state)
         vms = [(int(e.name), e.data.get("start")) for e in made if e.kind == "process"]
         paths = [Path(e.name) for e in made if e.kind == "path"]
-        assert len(vms) == 1 and all(procs.alive(*vm) for vm in vms), run.output[-4000:]
-        assert procs.is_qemu(vms[0][0]) and qemu_tests.processes_mentioning(str(base))
+        assert len(vms) == 1 and all(pids.alive(*vm) for vm in vms), run.output[-4000:]
+        assert pids.is_qemu(vms[0][0]) and qemu_tests.processes_mentioning(str(base))
         files = qemu_files(vms[0][0])
         named = {f.name for f in files}
-        assert {"qmp.sock", "cd.iso", builder["vm_name"]} <= named, procs.cmdline(vms[0][0])
+        assert {"qmp.sock", "cd.iso", builder["vm_name"]} <= named, pids.cmdline(vms[0][0])
         if provisioners:  # the inline script's local copy, in a temporary directory
             assert run.stage_at is not None
             match = re.search(r" script: (/\S+)$", run.lines[run.stage_at])
@@ -378,7 +378,7 @@ def test_a_signal_during_a_qemu_build_stops_its_vm_and_removes_its_files(
 
         assert_interrupted(run, SIGNALS[sig])
         assert "Halting the virtual machine..." in run.output
-        assert [vm for vm in vms if procs.alive(*vm)] == []
+        assert [vm for vm in vms if pids.alive(*vm)] == []
         assert qemu_tests.processes_mentioning(str(base)) == []
         assert [f for f in [*files, *paths] if f.exists()] == []
         assert qemu_tests.leftovers(base) == []
@@ -386,6 +386,6 @@ def test_a_signal_during_a_qemu_build_stops_its_vm_and_removes_its_files(
     finally:
         run.close()
         for pid, start in vms:  # a failed test still stops the VM it started
-            if procs.alive(pid, start) and procs.is_qemu(pid):
+            if pids.alive(pid, start) and pids.is_qemu(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)

@@ -24,10 +24,10 @@ import pytest
 from azure.identity import ClientSecretCredential
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from pytest_imagebuild.cleanup import procs
+from pytest_imagebuild.cleanup import pids
 from pytest_imagebuild.cleanup.command import JanitorRequest, run_janitor
 from pytest_imagebuild.cleanup.journal import Journal, Owner, journals
-from tests.azure_standin import Standin, start_standin
+from standin import Standin, start_standin
 
 RECORDER = textwrap.dedent(
     """
@@ -59,7 +59,7 @@ RECORDER = textwrap.dedent(
 def looks_like_qemu(pid: int) -> None:
     """Wait until the stand-in has exec'd under QEMU's name, as a real QEMU would be."""
     deadline = time.monotonic() + 10
-    while not procs.is_qemu(pid):
+    while not pids.is_qemu(pid):
         assert time.monotonic() < deadline, f"pid {pid} never looked like QEMU"
         time.sleep(0.01)
 
@@ -88,13 +88,13 @@ class Recording:
         return [
             (self.work / "vm").exists(),
             (self.work / "seed.iso").exists(),
-            procs.alive(self.qemu_pid),
+            pids.alive(self.qemu_pid),
         ]
 
     def close(self) -> None:
         self.proc.kill()
         self.proc.wait()
-        if procs.alive(self.qemu_pid) and procs.is_qemu(self.qemu_pid):
+        if pids.alive(self.qemu_pid) and pids.is_qemu(self.qemu_pid):
             os.killpg(self.qemu_pid, signal.SIGKILL)
 
 
@@ -191,14 +191,14 @@ def test_kill_9_of_a_whole_pytest_run_is_cleaned_up(
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     try:
-        assert procs.alive(qemu) and (work / "overlay.qcow2").exists()
+        assert pids.alive(qemu) and (work / "overlay.qcow2").exists()
         deleted = janitor_cli("--yes")
         assert deleted.returncode == 0, deleted.stdout + deleted.stderr
-        assert not procs.alive(qemu)
+        assert not pids.alive(qemu)
         assert not (work / "overlay.qcow2").exists()
         assert list(journals(state)) == []
     finally:
-        if procs.alive(qemu) and procs.is_qemu(qemu):
+        if pids.alive(qemu) and pids.is_qemu(qemu):
             os.killpg(qemu, signal.SIGKILL)
 
 
@@ -225,7 +225,7 @@ def test_a_reused_pid_or_a_program_that_is_not_qemu_is_never_killed(
     qemu_like = subprocess.Popen(["bash", "-c", "exec -a qemu-system-x86_64 sleep 60"])
     try:
         looks_like_qemu(qemu_like.pid)
-        started = procs.start_time(qemu_like.pid)
+        started = pids.start_time(qemu_like.pid)
         script = (
             "import sys; from pytest_imagebuild.cleanup.journal import *\n"
             "j = Journal(state_dir(), Owner.current('run-gone'))\n"

@@ -14,11 +14,12 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_imagebuild.builders.base import BuildContext, run_steps
-from pytest_imagebuild.cleanup import procs
+from pytest_imagebuild.azure.options import journal_data
+from pytest_imagebuild.cleanup import pids
 from pytest_imagebuild.cleanup.journal import Journal, Owner, journals, outstanding, read
-from pytest_imagebuild.cleanup.tracking import Recorder, azure_data
+from pytest_imagebuild.cleanup.resources import BuildJournal
 from pytest_imagebuild.errors import BuildError
+from pytest_imagebuild.multistep import BuildContext, run_steps
 from pytest_imagebuild.ui import BuildUI
 
 
@@ -28,7 +29,7 @@ def journal(tmp_path: Path) -> Journal:
 
 
 def context(tmp_path: Path, journal: Journal, on_error: str = "cleanup") -> BuildContext:
-    recorder = Recorder(journal)
+    recorder = BuildJournal(journal)
     ui = BuildUI("test", stream=io.StringIO())
     ctx = BuildContext(cast(Any, None), ui, tmp_path, on_error)
     ctx.journal, ctx.journal_released = recorder.created, recorder.released
@@ -43,7 +44,7 @@ class MakeFile:
         self.path, self.fail_run, self.fail_cleanup = path, fail_run, fail_cleanup
 
     def run(self, ctx: BuildContext) -> None:
-        ctx.record_created("path", str(self.path))
+        ctx.note_created("path", str(self.path))
         self.path.write_text("x")
         if self.fail_run:
             raise BuildError(f"{self.name} failed")
@@ -91,11 +92,11 @@ def test_a_process_is_recorded_with_its_start_time(journal: Journal) -> None:
     try:
         journal.created("process", str(proc.pid))
         (entry,) = read(journal.path)
-        assert entry.data["start"] == procs.start_time(proc.pid)
+        assert entry.data["start"] == pids.start_time(proc.pid)
     finally:
         proc.kill()
         proc.wait()
-    assert not procs.alive(proc.pid, entry.data["start"])
+    assert not pids.alive(proc.pid, entry.data["start"])
 
 
 def test_steps_whose_cleanup_succeeded_are_released(journal: Journal, tmp_path: Path) -> None:
@@ -138,8 +139,8 @@ def test_azure_entries_name_the_cloud_but_hold_no_secret(journal: Journal) -> No
         "subscription_id": "55555555-aaaa-4bbb-8ccc-666666666666",
         "cloud_environment_name": "China",
     }
-    endpoints = type("E", (), {"arm_url": "https://127.0.0.1:1/", "authority": "", "ca_bundle": ""})
-    Recorder(journal, azure_data(config, endpoints)).created("azure-resource-group", "pkr-rg")
+    endpoints = {"arm_url": "https://127.0.0.1:1/", "authority": "", "ca_bundle": ""}
+    BuildJournal(journal, journal_data(config, endpoints)).created("azure-resource-group", "pkr-rg")
     text = journal.path.read_text()
     for key in ("client_secret", "tenant_id", "subscription_id", "client_id"):
         assert config[key] not in text

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_imagebuild.recording.secrets import placeholder_for
-from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.record_examples import (
+from pytest_imagebuild.recording.placeholders import placeholder_for
+from standin import Standin, start_standin
+from standin.record_examples import (
     ROOT,
     offline_environment,
     run_main_job,

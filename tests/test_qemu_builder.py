@@ -15,16 +15,19 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 import yaml
 
-from pytest_imagebuild.builders.base import Artifact
-from pytest_imagebuild.builders.qemu import accel, base_image, source
-from pytest_imagebuild.builders.qemu.machine import QemuMachine
-from pytest_imagebuild.builders.qemu.seed import authorize_key, seed_user_data
 from pytest_imagebuild.errors import BuildError
-from pytest_imagebuild.launchers.qemu import QemuLauncher
+from pytest_imagebuild.multistep import Artifact, RunOptions
+from pytest_imagebuild.qemu import accel, base_image, source
+from pytest_imagebuild.qemu.launcher import QemuLauncher
+from pytest_imagebuild.qemu.machine import QemuMachine
+from pytest_imagebuild.qemu.seed import authorize_key, seed_user_data
+from pytest_imagebuild.template.model import BuildPlan
 from pytest_imagebuild.ui import BuildUI
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,7 +143,8 @@ def test_failed_launch_leaves_no_files(tmp_path: Path) -> None:
     artifact = Artifact(
         "transcend.qemu", "web", id="VM", data={"path": str(tmp_path / "gone.qcow2")}
     )
-    launcher = QemuLauncher(artifact, BuildUI("web-vm"), tmp_path / "vms", {"build_config": {}})
+    plan = cast(BuildPlan, SimpleNamespace(config={}))
+    launcher = QemuLauncher(plan, artifact, BuildUI("web-vm"), tmp_path / "vms", RunOptions())
     with pytest.raises(BuildError, match=r"gone\.qcow2"):
         launcher.launch()
     assert list((tmp_path / "vms").iterdir()) == []
@@ -326,11 +330,11 @@ def test_example_builds_boots_passes_smoke_tests_and_cleans_up(
     image = basetemp / "imagebuild"
     kept = [path.relative_to(image) for path in leftovers(image)]
     # The built image is the artifact and stays; no overlay, seed, key or console log does.
+    (build_dir,) = image.glob("debian-nginx-debian-nginx-*")  # named by the build's key
     assert [str(path) for path in kept] == [
-        "debian-nginx-debian-nginx/output-debian-nginx",
-        "debian-nginx-debian-nginx/output-debian-nginx/debian-nginx.qcow2",
+        f"{build_dir.name}/output-debian-nginx",
+        f"{build_dir.name}/output-debian-nginx/debian-nginx.qcow2",
     ]
-    build_dir = image / "debian-nginx-debian-nginx"
     # As with Packer, the manifest sits beside the output directory with no lock file left over.
     assert sorted(path.name for path in build_dir.iterdir()) == [
         "manifest.json",

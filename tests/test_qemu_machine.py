@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from pytest_imagebuild import cli, process
-from pytest_imagebuild.builders.qemu import base_image, machine
-from pytest_imagebuild.builders.qemu.machine import QemuMachine, free_port, merge_qemuargs
-from pytest_imagebuild.builders.qemu.seed import make_seed
 from pytest_imagebuild.communicators.keys import generate_key_pair
 from pytest_imagebuild.communicators.ssh import SSHCommunicator
 from pytest_imagebuild.errors import BuildError, ImagebuildError
+from pytest_imagebuild.qemu import base_image, machine
+from pytest_imagebuild.qemu.machine import QemuMachine, free_port, merge_qemuargs
+from pytest_imagebuild.qemu.seed import make_seed
 
 BOOT_TIMEOUT = 600  # TCG on a busy 2-core machine; a healthy boot takes 60-100 s
 

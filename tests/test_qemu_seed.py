@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pytest_imagebuild.builders.qemu import seed
 from pytest_imagebuild.errors import BuildError, ImagebuildError
+from pytest_imagebuild.qemu import seed
 
 TOOLS = [name for name in ("xorriso", "genisoimage") if shutil.which(name)]
 

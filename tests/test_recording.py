@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,17 @@ from pytest_imagebuild.recording import (
     RecordingSettings,
     SecretBook,
 )
-from pytest_imagebuild.recording.network import NetworkBlocked
-from pytest_imagebuild.recording.secrets import placeholder_for
-from tests.azure_standin import Standin, start_standin
+from pytest_imagebuild.recording.blocking import NetworkBlocked
+from pytest_imagebuild.recording.placeholders import placeholder_for
+from standin import Standin
 
 TEMPLATE = Path("webserver.json")
 
 
 @pytest.fixture
-def azure() -> Iterator[Standin]:
-    with start_standin(fast=True) as standin:
-        yield standin
+def azure(fresh_azure: Standin) -> Standin:
+    """These tests stop their stand-in to prove the replay is offline: one per test."""
+    return fresh_azure
 
 
 def _book(values: dict[str, str]) -> SecretBook:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_imagebuild.builders.base import Artifact
 from pytest_imagebuild.errors import ImagebuildError
+from pytest_imagebuild.multistep import Artifact
 from pytest_imagebuild.sharing import SharedBuilds
 
 

@@ -21,8 +21,8 @@ from pytest_imagebuild.cleanup.journal import journals
 INNER = """
 import os, signal, time
 from pathlib import Path
-from pytest_imagebuild.builders.base import BuildContext, run_steps
-from pytest_imagebuild.cleanup.tracking import Recorder
+from pytest_imagebuild.multistep import BuildContext, run_steps
+from pytest_imagebuild.cleanup.resources import BuildJournal
 from pytest_imagebuild.ui import BuildUI
 
 WORK = Path(os.environ["WORK"])
@@ -32,7 +32,7 @@ class StepBlocked:
     name = "StepBlocked"
 
     def run(self, ctx):
-        ctx.record_created("path", str(WORK / "overlay.qcow2"))
+        ctx.note_created("path", str(WORK / "overlay.qcow2"))
         (WORK / "overlay.qcow2").write_bytes(b"qcow")
         (WORK / "blocked").touch()
         time.sleep(120)
@@ -47,7 +47,7 @@ class StepBlocked:
 
 def test_build(imagebuild_store, tmp_path):
     assert type(signal.getsignal(signal.SIGTERM)).__name__ == "_Raiser"
-    recorder = Recorder(imagebuild_store.journal)
+    recorder = BuildJournal(imagebuild_store.journal)
     ctx = BuildContext(None, BuildUI("blocked"), tmp_path)
     ctx.journal, ctx.journal_released = recorder.created, recorder.released
     run_steps(ctx, [StepBlocked()])
@@ -198,7 +198,7 @@ def test_sigterm_during_one_cleanup_still_runs_the_others(tmp_path: Path) -> Non
     import io
     from typing import Any, cast
 
-    from pytest_imagebuild.builders.base import BuildContext, run_steps
+    from pytest_imagebuild.multistep import BuildContext, run_steps
     from pytest_imagebuild.ui import BuildUI
 
     ran: list[str] = []
@@ -208,7 +208,7 @@ def test_sigterm_during_one_cleanup_still_runs_the_others(tmp_path: Path) -> Non
             self.name, self.signal_in_cleanup = name, signal_in_cleanup
 
         def run(self, ctx: BuildContext) -> None:
-            ctx.record_created("path", str(tmp_path / self.name))
+            ctx.note_created("path", str(tmp_path / self.name))
 
         def cleanup(self, ctx: BuildContext) -> None:
             if self.signal_in_cleanup:

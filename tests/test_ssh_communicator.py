@@ -17,10 +17,10 @@ import paramiko
 import pytest
 
 from pytest_imagebuild import process
-from pytest_imagebuild.builders.qemu.machine import free_port
 from pytest_imagebuild.communicators.keys import KeyPair, generate_key_pair, temporary_key_pair
 from pytest_imagebuild.communicators.ssh import SSHCommunicator
 from pytest_imagebuild.errors import BuildError, ImagebuildError
+from pytest_imagebuild.qemu.machine import free_port
 
 SSHD = "/usr/sbin/sshd"
 

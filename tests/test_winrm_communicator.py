@@ -12,8 +12,8 @@ import pytest
 from pytest_imagebuild.clock import VirtualClock
 from pytest_imagebuild.communicators.winrm import WinRMCommunicator, clixml_to_text
 from pytest_imagebuild.errors import BuildError
-from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.plugin_env import windows_communicator
+from standin import Standin
+from standin.plugin_env import windows_communicator
 
 PASSWORD = "Wr-Test-Passw0rd-4711"
 
@@ -35,11 +35,6 @@ def test_clixml_progress_is_dropped_and_errors_are_readable() -> None:
     assert "Preparing modules" not in text
     assert clixml_to_text("plain error\r\n") == "plain error\r\n"
 
-
-@pytest.fixture(scope="module")
-def azure() -> Iterator[Standin]:
-    with start_standin(fast=True) as standin:
-        yield standin
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,11 @@ from pytest_imagebuild.errors import BuildError
 from pytest_imagebuild.provisioners import powershell, windows_restart, windows_shell
 from pytest_imagebuild.provisioners.base import ProvisionContext
 from pytest_imagebuild.ui import BuildUI
-from tests.azure_standin import Standin, start_standin
-from tests.azure_standin.plugin_env import windows_communicator
+from standin import Standin
+from standin.plugin_env import windows_communicator
 
 PASSWORD = "Pr0visioner-Test-Passw0rd"
 
-
-@pytest.fixture(scope="module")
-def azure() -> Iterator[Standin]:
-    with start_standin(fast=True) as standin:
-        yield standin
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from ..catalogue import catalogue
 from ..errors import ImagebuildError
 from ..template.durations import parse_duration
-from .azure import AzureTarget
 from .janitor import Janitor
 from .journal import journal_dir, state_dir
-from .report import render
+from .summary import render
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class JanitorRequest:
     yes: bool = False
     older_than: str = ""
     state_dir: str = ""
-    azure: AzureTarget | None = None
+    settings: dict[str, dict[str, str]] | None = None  # by provider; None: the environment
 
 
 def older_than_seconds(text: str) -> float | None:
@@ -39,23 +38,14 @@ def older_than_seconds(text: str) -> float | None:
     return seconds
 
 
-def azure_from_env(cloud: str = "Public") -> AzureTarget:
-    """Where to look for tagged groups: the same overrides a test run reads."""
-    return AzureTarget(
-        cloud,
-        os.environ.get("IMAGEBUILD_AZURE_ARM_URL", ""),
-        os.environ.get("AZURE_AUTHORITY_HOST", ""),
-        os.environ.get("IMAGEBUILD_AZURE_CA_BUNDLE", ""),
-    )
-
-
 def run_janitor(request: JanitorRequest, out: TextIO | None = None) -> int:
     """List (or with yes, delete) leftovers; 0 when nothing failed, 1 otherwise."""
     out = out or sys.stdout
     root = state_dir(request.state_dir or None)
-    janitor = Janitor(
-        root, older_than_seconds(request.older_than), request.azure or azure_from_env()
-    )
+    settings = request.settings
+    if settings is None:  # as a test run would read them: the providers' option defaults
+        settings = catalogue().provider_settings(None)
+    janitor = Janitor(root, older_than_seconds(request.older_than), settings)
     survey = janitor.survey()
     if request.yes:
         janitor.remove(survey)

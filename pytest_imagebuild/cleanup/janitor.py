@@ -2,8 +2,10 @@
 
 A resource is left behind when its journal has no "released" entry for it and the run that
 recorded it is gone (its pid no longer runs on this host) or older than ``--older-than``.
-On Azure, groups tagged with a run id that no live run here owns count too, so a CI runner
-whose journals died with it is still cleaned up from the next one.
+Providers that tag what they create (Azure groups) also find resources tagged by a run that
+no live run here owns, so a CI runner whose journals died with it is still cleaned up from
+the next one. Local files and processes are this module's own; everything else goes to the
+cleaner its provider registered in the catalogue.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..builders.base import removal_hint
+from ..catalogue import catalogue
 from ..errors import ImagebuildError
 from . import local
-from .azure import AzureCleaner, AzureTarget, created_at, env_credentials, run_of
+from .cleaners import Cleaner
 from .journal import Entry, Owner, discard_if_done, journals, outstanding, read, release_in
-
-AZURE_GROUP = "azure-resource-group"
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Leftover:
     why: str
     entry: Entry | None = None
     journal: Path | None = None
-    azure: AzureTarget | None = None
+    handle: Any = None  # a provider's own reference, for what it found by tag
     status: str = ""
 
 
@@ -76,18 +77,31 @@ def _has_age(since: float | None, now: float, limit: float | None) -> bool:
 class Janitor:
     root: Path
     older_than: float | None = None
-    azure: AzureTarget | None = None
+    settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # by provider
     scan_tags: bool = True
     select: Callable[[Entry], bool] = lambda entry: True
     env: Mapping[str, str] | None = None
     now: Callable[[], float] = time.time
-    _cleaners: dict[AzureTarget, AzureCleaner] = field(default_factory=dict)
-    _targets_seen: set[AzureTarget] = field(default_factory=set)
+    _cleaners: dict[str, Cleaner] = field(default_factory=dict)
 
-    def cleaner(self, target: AzureTarget) -> AzureCleaner:
-        if target not in self._cleaners:
-            self._cleaners[target] = AzureCleaner(target, self.env)
-        return self._cleaners[target]
+    def cleaner(self, kind: str) -> Cleaner | None:
+        """The provider's cleaner for a journal kind (one per provider class and run)."""
+        cls = catalogue().cleaner_class(kind)
+        if cls is None:
+            return None
+        key = f"{cls.__module__}.{cls.__qualname__}"
+        if key not in self._cleaners:
+            provider = next(
+                (p for p in catalogue().providers if kind in p.cleaners), None
+            )
+            settings = self.settings.get(provider.name, {}) if provider else {}
+            self._cleaners[key] = cls(settings, self.env)
+        return self._cleaners[key]
+
+    def all_cleaners(self) -> list[Cleaner]:
+        for kind in catalogue().cleaners:
+            self.cleaner(kind)
+        return list(self._cleaners.values())
 
     # -- finding ---------------------------------------------------------------------------
     def survey(self) -> Survey:
@@ -106,85 +120,68 @@ class Janitor:
             for entry in entries:
                 self._check(survey, run, entry, why)
         if self.scan_tags:
-            targets = {i.azure for i in survey.leftovers if i.azure} | self._targets_seen
-            if self.azure is not None and env_credentials(self.env)["subscription_id"]:
-                targets.add(self.azure)
-            self._scan_tags(survey, targets, protected, known, now)
+            self._scan_tags(survey, protected, known, now)
         return survey
 
     def _check(self, survey: Survey, run: _Run, entry: Entry, why: str) -> None:
         where = run.owner.host
-        target = AzureTarget.from_data(entry.data) if entry.kind == AZURE_GROUP else None
         exists: bool | None = True
         if entry.kind == "path":
             exists = local.path_exists(entry)
         elif entry.kind == "process":
             exists = local.process_running(entry)
-        elif target is not None:
-            where = target.describe()
-            self._targets_seen.add(target)
-            exists = self._group_exists(survey, target, entry)
+        elif (cleaner := self.cleaner(entry.kind)) is not None:
+            try:
+                found = cleaner.check(entry)
+            except ImagebuildError as error:
+                survey.error(str(error))
+                found = None
+            if found is not None:
+                where, exists = found.where, found.exists
+                if found.note:
+                    survey.notes.append(found.note)
+            else:
+                exists = None
         if exists is False:
             survey.gone.append((run.path, entry))
             return
         leftover = Leftover(
             entry.kind, entry.name, entry.owner.run_id, entry.time, where, why, entry, run.path
         )
-        leftover.azure = target
         leftover.status = "" if exists else "not checked"
         survey.leftovers.append(leftover)
 
-    def _group_exists(self, survey: Survey, target: AzureTarget, entry: Entry) -> bool | None:
-        try:
-            tags = self.cleaner(target).group_tags(entry.name)
-        except ImagebuildError as error:
-            survey.error(str(error))
-            return None
-        if tags is None:
-            return False
-        if run_of(tags) != entry.owner.run_id:
-            survey.notes.append(
-                f"Resource group {entry.name} at {target.describe()} exists but is not tagged "
-                f"with run {entry.owner.run_id}; it was left alone (someone else's group?)."
-            )
-            return False
-        return True
-
     def _scan_tags(
-        self,
-        survey: Survey,
-        targets: set[AzureTarget],
-        protected: set[str],
-        known: set[str],
-        now: float,
+        self, survey: Survey, protected: set[str], known: set[str], now: float
     ) -> None:
-        seen = {(i.azure, i.name.lower()) for i in survey.leftovers if i.azure}
-        for target in sorted(targets, key=lambda t: t.describe()):
-            try:
-                groups = self.cleaner(target).tagged_groups()
-            except ImagebuildError as error:
-                survey.error(str(error))
-                continue
-            for name, tags in sorted(groups.items()):
-                run_id = run_of(tags)
-                if (target, name.lower()) in seen:
+        seen = {(i.kind, i.where, i.name.lower()) for i in survey.leftovers}
+        for cleaner in self.all_cleaners():
+            for found in cleaner.scan(survey.error):
+                if (found.kind, found.where, found.name.lower()) in seen:
                     continue
-                since = created_at(tags)
-                if run_id in protected or (
-                    run_id not in known
+                if found.run_id in protected or (
+                    found.run_id not in known
                     and self.older_than is not None
-                    and not _has_age(since, now, self.older_than)
+                    and not _has_age(found.since, now, self.older_than)
                 ):
                     survey.spared += 1
                     continue
-                why = "run ended" if run_id in known else "tagged by a run unknown here"
+                why = "run ended" if found.run_id in known else "tagged by a run unknown here"
                 survey.leftovers.append(
-                    Leftover(AZURE_GROUP, name, run_id, since, target.describe(), why, azure=target)
+                    Leftover(
+                        found.kind,
+                        found.name,
+                        found.run_id,
+                        found.since,
+                        found.where,
+                        why,
+                        handle=found.handle,
+                    )
                 )
 
     # -- removing --------------------------------------------------------------------------
     def remove(self, survey: Survey) -> None:
-        """Delete every leftover; Azure deletions run side by side, then are awaited."""
+        """Delete every leftover; a provider's deletions run side by side, then are awaited."""
         pending = []
         for item in survey.leftovers:
             try:
@@ -192,22 +189,22 @@ class Janitor:
                     local.stop_process(item.entry)
                 elif item.kind == "path" and item.entry:
                     local.delete_path(item.entry, protected=(self.root,))
-                elif item.kind == AZURE_GROUP and item.azure:
-                    poller = self.cleaner(item.azure).begin_delete(item.name)
-                    pending.append((item, poller))
+                elif (cleaner := self.cleaner(item.kind)) is not None:
+                    token = cleaner.begin_remove(item.kind, item.name, item.entry, item.handle)
+                    pending.append((item, cleaner, token))
                     continue
                 else:
                     raise ImagebuildError(
                         f"no janitor for {item.kind!r}; remove it with "
-                        f"`{removal_hint(item.kind, item.name)}`"
+                        f"`{catalogue().removal_hint(item.kind, item.name)}`"
                     )
             except ImagebuildError as error:
                 self._failed(survey, item, error)
                 continue
             self._deleted(item)
-        for item, poller in pending:
+        for item, cleaner, token in pending:
             try:
-                self.cleaner(item.azure).wait(item.name, poller)  # type: ignore[arg-type]
+                cleaner.finish_remove(item.kind, item.name, token)
             except ImagebuildError as error:
                 self._failed(survey, item, error)
                 continue

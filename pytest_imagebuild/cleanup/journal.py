@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import procs
+from . import pids
 
 STATE_ENV = "IMAGEBUILD_STATE_DIR"
 CREATED = "created"
@@ -53,13 +53,13 @@ class Owner:
     @classmethod
     def current(cls, run_id: str, session: str = "", worker: str = "") -> Owner:
         pid = os.getpid()
-        return cls(run_id, pid, procs.start_time(pid), socket.gethostname(), session, worker)
+        return cls(run_id, pid, pids.start_time(pid), socket.gethostname(), session, worker)
 
     def alive(self) -> bool | None:
         """True/False on this host; None when it ran elsewhere and nobody here can tell."""
         if self.host != socket.gethostname():
             return None
-        return procs.alive(self.pid, self.pid_start)
+        return pids.alive(self.pid, self.pid_start)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def describe_process(name: str) -> dict[str, Any]:
 
     (Its program name is not reliable here: right after a fork it may not have exec'd yet.)
     """
-    return {"start": procs.start_time(int(name))} if name.isdigit() else {}
+    return {"start": pids.start_time(int(name))} if name.isdigit() else {}
 
 
 class Journal:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import ImagebuildError
-from . import procs
+from . import pids
 from .journal import Entry
 
 
@@ -52,14 +52,14 @@ def process_running(entry: Entry) -> bool:
     A pid reused by an unrelated program is never reported, so never killed.
     """
     pid = recorded_pid(entry)
-    if pid is None or not procs.alive(pid, entry.data.get("start")):
+    if pid is None or not pids.alive(pid, entry.data.get("start")):
         return False
-    return procs.is_qemu(pid)
+    return pids.is_qemu(pid)
 
 
 def stop_process(entry: Entry) -> None:
     pid = recorded_pid(entry)
     if pid is None or not process_running(entry):
         return
-    if not procs.kill(pid):
+    if not pids.kill(pid):
         raise ImagebuildError(f"process {pid} survived SIGTERM and SIGKILL")

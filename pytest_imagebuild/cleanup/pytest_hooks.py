@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from ..catalogue import catalogue
 from ..errors import ImagebuildError
 from . import signals
-from .azure import AzureTarget
 from .command import JanitorRequest, run_janitor
 from .janitor import Janitor
 from .journal import Journal, Owner, state_dir
-from .report import render
+from .summary import render
 
 SESSION_KEY = "imagebuild_session"
 
@@ -61,12 +61,7 @@ def janitor_main(config: pytest.Config) -> int | None:
         yes=option.imagebuild_janitor_delete,
         older_than=option.imagebuild_older_than,
         state_dir=option.imagebuild_state_dir,
-        azure=AzureTarget(
-            "Public",
-            getattr(option, "azure_arm_url", ""),
-            getattr(option, "azure_authority", ""),
-            getattr(option, "azure_ca_bundle", ""),
-        ),
+        settings=catalogue().provider_settings(option),
     )
     try:
         code = run_janitor(request)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import paramiko
 
-from .. import process
 from ..clock import REAL_CLOCK
 from ..errors import BuildError, ImagebuildError
+from ..secrets import mask
 from .base import AbortCheck, Communicator, Diagnostics, wait_until_ready
 
 log = logging.getLogger("pytest_imagebuild")
@@ -135,7 +135,7 @@ class SSHCommunicator(Communicator):
         on_output: Callable[[str], None] | None = None,
     ) -> int:
         """Run ``command``; stderr joins the stdout stream, as provisioner logs show both."""
-        log.debug("%s: running %s", self.target, process.mask(command, self.secrets))
+        log.debug("%s: running %s", self.target, mask(command, self.secrets))
         channel = self._transport().open_session(timeout=self.connect_timeout)
         try:
             channel.set_combine_stderr(True)
@@ -148,7 +148,7 @@ class SSHCommunicator(Communicator):
         if status == -1:
             raise BuildError(
                 f"{self.target}: the connection closed before "
-                f"`{process.mask(command, self.secrets)}` "
+                f"`{mask(command, self.secrets)}` "
                 "reported an exit status (did the guest reboot?)."
             )
         return status
@@ -166,7 +166,7 @@ class SSHCommunicator(Communicator):
         while True:
             if deadline is not None and time.monotonic() > deadline:
                 raise BuildError(
-                    f"{self.target}: `{process.mask(command, self.secrets)}` still running "
+                    f"{self.target}: `{mask(command, self.secrets)}` still running "
                     f"after {timeout:g}s; gave up."
                 )
             try:

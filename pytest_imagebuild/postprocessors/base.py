@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..builders.base import Artifact
+from ..catalogue import NotAvailable, catalogue
 from ..errors import BuildError
+from ..multistep import Artifact
 from ..template.model import BuildPlan, PostProcessorSpec, Stage
 from ..ui import BuildUI
-
-POST_PROCESSORS: dict[str, str] = {
-    "manifest": "pytest_imagebuild.postprocessors.manifest:post_process",
-    "checksum": "pytest_imagebuild.postprocessors.checksum:post_process",
-    "shell-local": "pytest_imagebuild.postprocessors.shell_local:post_process",
-}
 
 
 @dataclass
@@ -38,14 +32,11 @@ class PostProcess(Protocol):
 
 
 def post_processor_function(type_name: str) -> PostProcess:
-    target = POST_PROCESSORS.get(type_name)
-    if target is None:
-        raise BuildError(
-            f"post-processor type {type_name!r} is not available in pytest-imagebuild "
-            f"(available: {', '.join(sorted(POST_PROCESSORS))})"
-        )
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    """The catalogue's post-processor of that type."""
+    try:
+        return catalogue().post_processor(type_name)
+    except NotAvailable as error:
+        raise BuildError(str(error)) from None
 
 
 def run_post_processors(ctx: PostContext, artifact: Artifact) -> list[Artifact]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..builders.base import Artifact
+from ..multistep import Artifact
 from ..template.gotemplate import Renderer
 from ..template.types import string_list
 from .base import PostContext

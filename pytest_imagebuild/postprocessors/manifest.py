@@ -10,7 +10,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from ..builders.base import Artifact
+from ..multistep import Artifact
 from ..template.types import as_bool
 from .base import PostContext
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..builders.base import Artifact
+from ..multistep import Artifact
 from ..provisioners.shell_local import run_local
 from .base import PostContext
 

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..catalogue import NotAvailable, catalogue
 from ..clock import REAL_CLOCK, Clock
 from ..communicators.base import Communicator
 from ..errors import BuildError
 from ..template.model import BuildPlan, ProvisionerSpec, Stage
 from ..ui import BuildUI
-
-# type name -> "module:function"; each function provisions one stage.
-PROVISIONERS: dict[str, str] = {
-    "shell": "pytest_imagebuild.provisioners.shell:provision",
-    "file": "pytest_imagebuild.provisioners.file:provision",
-    "shell-local": "pytest_imagebuild.provisioners.shell_local:provision",
-    "breakpoint": "pytest_imagebuild.provisioners.shell_local:breakpoint_provision",
-    "powershell": "pytest_imagebuild.provisioners.powershell:provision",
-    "windows-restart": "pytest_imagebuild.provisioners.windows_restart:provision",
-    "windows-shell": "pytest_imagebuild.provisioners.windows_shell:provision",
-}
 
 
 @dataclass
@@ -65,14 +54,11 @@ class Provision(Protocol):
 
 
 def provisioner_function(type_name: str) -> Provision:
-    target = PROVISIONERS.get(type_name)
-    if target is None:
-        raise BuildError(
-            f"provisioner type {type_name!r} is not available in pytest-imagebuild "
-            f"(available: {', '.join(sorted(PROVISIONERS))})"
-        )
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    """The catalogue's provisioner of that type (the catalogue says which exist)."""
+    try:
+        return catalogue().provisioner(type_name)
+    except NotAvailable as error:
+        raise BuildError(str(error)) from None
 
 
 def run_provisioners(ctx: ProvisionContext, stages: list[Stage]) -> None:

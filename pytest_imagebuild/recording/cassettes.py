@@ -12,7 +12,8 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.serialize import deserialize, serialize
 
 from ..errors import ImagebuildError
-from .secrets import SecretBook, encoded_forms
+from ..secrets import encoded_forms
+from .placeholders import SecretBook
 
 
 class CassetteError(ImagebuildError):
@@ -115,7 +116,7 @@ class ScrubbedPersister:
             raise CassetteError(
                 f"{path}: refusing to save this cassette: the value of {leaked} would be "
                 f"written at line {number} of it. Nothing was saved; add the field that carries "
-                "it to the scrubber (pytest_imagebuild/recording/scrub.py)."
+                "it to the scrubber (pytest_imagebuild/secrets.py WIRE_SECRET_KEYS)."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".yaml.partial")

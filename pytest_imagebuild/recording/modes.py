@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from vcr.record_mode import RecordMode
@@ -10,12 +9,6 @@ from vcr.record_mode import RecordMode
 from ..errors import ImagebuildError
 
 MODES = ("none", "once", "new_episodes", "all", "rewrite")
-CREDENTIAL_VARIABLES = (
-    "ARM_CLIENT_SECRET",
-    "AZURE_CLIENT_SECRET",
-    "ARM_USE_AZURE_CLI_AUTH",
-    "AZURE_USE_CLI_AUTH",
-)
 
 
 def check_mode(mode: str) -> str:
@@ -23,11 +16,6 @@ def check_mode(mode: str) -> str:
         raise ImagebuildError(f"--record-mode={mode!r} is not one of {', '.join(MODES)}")
     return mode
 
-
-def credentials_present(arm_url: str = "") -> bool:
-    """Whether this run could talk to Azure: a secret or CLI login in the environment,
-    or an explicit Resource Manager endpoint."""
-    return bool(arm_url) or any(os.environ.get(name) for name in CREDENTIAL_VARIABLES)
 
 
 def effective_mode(requested: str, cassette: Path, can_record: bool) -> str:

@@ -1,12 +1,11 @@
 """One object per pytest session that wraps builds, launches and tests in cassettes.
 
-It sits beside the build flow (DESIGN.md): builders get a clock and endpoints in their
+It sits beside the build flow, never inside it: builders get a clock and endpoints in their
 options and never ask whether they are replaying.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,14 +20,13 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
 from ..template import RunContext
+from .blocking import network_blocked
 from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
 from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
-from .network import network_blocked
+from .placeholders import SecretBook, placeholder_for
 from .scrub import PublicAddresses, Scrubber
-from .secrets import SecretBook, placeholder_for
 
-RECORDED_BUILDERS = frozenset({"azure-arm"})
 METADATA_KEY = "imagebuild"
 
 
@@ -52,15 +50,6 @@ class TemplateRun:
     run: RunContext
     variables: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, str] | None = None
-
-
-def builder_types(template: Path) -> set[str]:
-    """The builder types of a template file, read leniently (validation reports problems)."""
-    try:
-        data = json.loads(template.read_text(encoding="utf-8"))
-        return {str(b.get("type")) for b in data.get("builders", []) if isinstance(b, dict)}
-    except (OSError, ValueError, AttributeError):
-        return set()
 
 
 def _miss_message(error: CannotOverwriteExistingCassetteException, path: Path, mode: str) -> str:
@@ -104,19 +93,18 @@ class CassetteRecorder:
     def __init__(self, settings: RecordingSettings):
         self.settings = settings
         self.addresses = PublicAddresses()
-        self._runs: dict[Path, TemplateRun | None] = {}
-
-    def records(self, template: Path) -> bool:
-        return bool(builder_types(template) & RECORDED_BUILDERS)
+        self._runs: dict[Path, TemplateRun] = {}
 
     def build_cassette(self, template: Path, build: str) -> Path:
         return cassette_path(self.settings.root, template, build, "build")
 
-    def template_run(self, template: Path) -> TemplateRun | None:
-        """None for templates that are not recorded (their builds run for real)."""
+    def template_run(self, template: Path) -> TemplateRun:
+        """How a recorded template renders: as its recording did, or as a new recording will.
+
+        Only asked about templates whose builders are recorded (see RecordingSession)."""
         template = template.resolve()
         if template not in self._runs:
-            self._runs[template] = self._template_run(template) if self.records(template) else None
+            self._runs[template] = self._template_run(template)
         return self._runs[template]
 
     def _template_run(self, template: Path) -> TemplateRun:

@@ -13,24 +13,12 @@ from urllib.parse import parse_qsl, urlencode
 
 from vcr.request import Request
 
-from .secrets import SecretBook
+from ..secrets import WIRE_IDENTITY_KEYS, WIRE_SECRET_KEYS
+from .placeholders import SecretBook
 
 SCRUBBED = "scrubbed"
-SECRET_KEYS = {
-    "adminpassword",
-    "password",
-    "client_secret",
-    "clientsecret",
-    "client_assertion",
-    "assertion",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "client_info",
-    "secret",
-    "protectedsettings",
-}
-IDENTITY_KEYS = {"tenantid", "principalid", "objectid", "oid", "tid", "subscriptionid"}
+SECRET_KEYS = WIRE_SECRET_KEYS
+IDENTITY_KEYS = WIRE_IDENTITY_KEYS
 FAKE_ID = "00000000-0000-0000-0000-000000000000"
 KEPT_REQUEST_HEADERS = {"content-type"}
 DROPPED_RESPONSE_HEADERS = {

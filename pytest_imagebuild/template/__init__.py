@@ -1,4 +1,6 @@
-"""Packer legacy JSON templates: parsing, variables, interpolation and validation."""
+"""Packer templates to one build plan: parsing with line numbers, variables, functions and
+validation. Keys and rules of a builder come from its provider through the catalogue; the
+generic tables (communicator, provisioners, post-processors) live here. Imports no provider."""
 
 from __future__ import annotations
 

@@ -129,134 +129,8 @@ COMMUNICATOR_FIELDS: FieldTypes = {
     "winrm_username": "str",
 }
 
-# Builder-specific keys.  "type", "name" and COMMUNICATOR_FIELDS are excluded.
-BUILDER_FIELDS: dict[str, FieldTypes] = {
-    "azure-arm": {
-        "allowed_inbound_ip_addresses": "[str]",
-        "async_resourcegroup_delete": "bool",
-        "azure_tag": "[{}]",  # list of {name, value}
-        "azure_tags": "{str}",  # Go map[string]*string
-        "boot_diag_storage_account": "str",
-        "build_key_vault_name": "str",
-        "build_key_vault_sku": "str",
-        "build_resource_group_name": "str",
-        "capture_container_name": "str",
-        "capture_name_prefix": "str",
-        "client_cert_path": "str",
-        "client_id": "str",
-        "client_jwt": "str",
-        "client_secret": "str",
-        "cloud_environment_name": "str",
-        "custom_data_file": "str",
-        "custom_managed_image_name": "str",
-        "custom_managed_image_resource_group_name": "str",
-        "custom_resource_build_prefix": "str",
-        "disk_additional_size": "[int]",  # Go []int32
-        "disk_caching_type": "str",
-        "image_offer": "str",
-        "image_publisher": "str",
-        "image_sku": "str",
-        "image_url": "str",
-        "image_version": "str",
-        "location": "str",
-        "managed_image_data_disk_snapshot_prefix": "str",
-        "managed_image_name": "str",
-        "managed_image_os_disk_snapshot_name": "str",
-        "managed_image_resource_group_name": "str",
-        "managed_image_storage_account_type": "str",
-        "managed_image_zone_resilient": "bool",
-        "object_id": "str",
-        "os_disk_size_gb": "int",
-        "os_type": "str",
-        "password": "str",  # untagged Go field Password, matched by name; overwritten at run time
-        "plan_info": "{}",  # struct, see NESTED_FIELDS
-        "polling_duration_timeout": "duration",
-        "private_virtual_network_with_public_ip": "bool",
-        "resource_group_name": "str",
-        "shared_gallery_image_version_end_of_life_date": "str",
-        "shared_gallery_image_version_exclude_from_latest": "bool",
-        "shared_image_gallery": "{}",  # struct, see NESTED_FIELDS
-        "shared_image_gallery_destination": "{}",  # struct, see NESTED_FIELDS
-        "shared_image_gallery_replica_count": "int",
-        "shared_image_gallery_timeout": "duration",
-        "storage_account": "str",
-        "subscription_id": "str",
-        "temp_compute_name": "str",
-        "temp_resource_group_name": "str",
-        "tenant_id": "str",
-        "use_azure_cli_auth": "bool",
-        "user_assigned_managed_identities": "[str]",
-        "username": "str",  # untagged Go field UserName, matched by name; overwritten at run time
-        "virtual_network_name": "str",
-        "virtual_network_resource_group_name": "str",
-        "virtual_network_subnet_name": "str",
-        "vm_size": "str",
-    },
-    "qemu": {
-        "accelerator": "str",
-        "boot_command": "[str]",
-        "boot_key_interval": "duration",
-        "boot_keygroup_interval": "duration",
-        "boot_wait": "duration",
-        "cd_files": "[str]",
-        "cd_label": "str",
-        "cdrom_interface": "str",
-        "cpus": "int",
-        "disable_vnc": "bool",
-        "disk_additional_size": "[str]",  # []string on qemu ([]int32 on azure-arm)
-        "disk_cache": "str",
-        "disk_compression": "bool",
-        "disk_detect_zeroes": "str",
-        "disk_discard": "str",
-        "disk_image": "bool",
-        "disk_interface": "str",
-        "disk_size": "str",
-        "display": "str",
-        "floppy_dirs": "[str]",
-        "floppy_files": "[str]",
-        "floppy_label": "str",
-        "format": "str",
-        "headless": "bool",
-        "host_port_max": "int",
-        "host_port_min": "int",
-        "http_bind_address": "str",
-        "http_directory": "str",
-        "http_interface": "str",
-        "http_port_max": "int",
-        "http_port_min": "int",
-        "iso_checksum": "str",
-        "iso_skip_cache": "bool",
-        "iso_target_extension": "str",
-        "iso_target_path": "str",
-        "iso_url": "str",
-        "iso_urls": "[str]",
-        "machine_type": "str",
-        "memory": "int",
-        "net_bridge": "str",
-        "net_device": "str",
-        "output_directory": "str",
-        "qemu_binary": "str",
-        "qemu_img_args": "{}",  # struct {convert, create, resize: [str]}, see NESTED_FIELDS
-        "qemuargs": "[[str]]",
-        "qmp_enable": "bool",
-        "qmp_socket_path": "str",
-        "run_once": "bool",
-        "shutdown_command": "str",
-        "shutdown_timeout": "duration",
-        "skip_compaction": "bool",
-        "skip_nat_mapping": "bool",
-        "skip_resize_disk": "bool",
-        "ssh_host_port_max": "int",  # deprecated alias of host_port_max, still a real field
-        "ssh_host_port_min": "int",  # deprecated alias of host_port_min, still a real field
-        "use_backing_file": "bool",
-        "use_default_display": "bool",
-        "vm_name": "str",
-        "vnc_bind_address": "str",
-        "vnc_port_max": "int",
-        "vnc_port_min": "int",
-        "vnc_use_password": "bool",
-    },
-}
+# Builder-specific keys live with each builder's provider package (its fields.py) and are
+# looked up through the catalogue.  "type", "name" and COMMUNICATOR_FIELDS are excluded.
 
 # Provisioner keys, excluding the ones every provisioner accepts (type, only,
 # except, pause_before, max_retries, timeout, override).  Those are decoded by
@@ -390,35 +264,7 @@ POST_PROCESSOR_FIELDS: dict[str, FieldTypes] = {
 
 # Keys of nested structs, by plugin type and then by top-level key (for
 # azure_tag, by list element).
-NESTED_FIELDS: dict[str, dict[str, FieldTypes]] = {
-    "azure-arm": {
-        "azure_tag": {"name": "str", "value": "str"},
-        "plan_info": {
-            "plan_name": "str",
-            "plan_product": "str",
-            "plan_promotion_code": "str",
-            "plan_publisher": "str",
-        },
-        "shared_image_gallery": {
-            "gallery_name": "str",
-            "image_name": "str",
-            "image_version": "str",
-            "resource_group": "str",
-            "subscription": "str",
-        },
-        "shared_image_gallery_destination": {
-            "gallery_name": "str",
-            "image_name": "str",
-            "image_version": "str",
-            "replication_regions": "[str]",
-            "resource_group": "str",
-            "subscription": "str",
-        },
-    },
-    "qemu": {
-        "qemu_img_args": {"convert": "[str]", "create": "[str]", "resize": "[str]"},
-    },
-}
+NESTED_FIELDS: dict[str, dict[str, FieldTypes]] = {}
 
 # Keys 1.6.6 reports as "Deprecated configuration key" when they are not real
 # fields of the plugin.  The "*" entry applies to every plugin type except
@@ -437,7 +283,6 @@ DEPRECATED_KEYS: dict[str, frozenset[str]] = {
             "ssh_wait_timeout",
         }
     ),
-    "azure-arm": frozenset({"clean_image_name", "exlude_from_latest"}),
     "manifest": frozenset({"filename"}),
 }
 

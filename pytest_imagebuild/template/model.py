@@ -7,31 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..secrets import SENSITIVE_FIELDS
 from .functions import RunContext
 from .jsonsource import JsonPath, SourceMap
 from .variables import Variables
-
-SENSITIVE_FIELDS = frozenset(
-    {
-        "client_secret",
-        "client_jwt",
-        "password",
-        "ssh_password",
-        "winrm_password",
-        "ssh_private_key",
-        "ssh_bastion_password",
-        "ssh_proxy_password",
-        "vnc_password",
-        "access_key",
-        "secret_key",
-        "token",
-        "subscription_id",
-        "tenant_id",
-        "object_id",
-        "client_cert_path",
-    }
-)
-SENSITIVE_MARK = "<sensitive>"
 
 
 @dataclass
@@ -160,24 +139,3 @@ class BuildPlan:
                 str(section[key]) for key in SENSITIVE_FIELDS & section.keys() if section[key]
             }
         return values
-
-
-def redact(value: Any, secrets: set[str]) -> Any:
-    """A copy of a config with sensitive fields and secret values shown as <sensitive>."""
-    if isinstance(value, dict):
-        return {
-            key: SENSITIVE_MARK if key in SENSITIVE_FIELDS and item else redact(item, secrets)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(item, secrets) for item in value]
-    if isinstance(value, str):
-        return mask(value, secrets)
-    return value
-
-
-def mask(text: str, secrets: set[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, SENSITIVE_MARK)
-    return text

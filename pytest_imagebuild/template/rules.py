@@ -11,11 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .azure_rules import azure_arm
-from .communicator_rules import null_builder
 from .hints import did_you_mean
 from .jsonsource import JsonPath
-from .qemu_rules import qemu
 from .types import as_bool, string_list
 
 Report = Callable[[JsonPath, str], None]
@@ -144,11 +141,6 @@ def checksum(config: dict[str, Any], path: JsonPath, report: Report) -> None:
             report((*path, "checksum_types", index), f"Unrecognized checksum type: {kind}")
 
 
-BUILDER_RULES: dict[str, BuilderRule] = {
-    "azure-arm": azure_arm,
-    "qemu": qemu,
-    "null": null_builder,
-}
 PROVISIONER_RULES: dict[str, Rule] = {
     "shell": shell,
     "powershell": powershell,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..catalogue import catalogue
 from ..errors import Problem
 from . import fields
 from .hints import did_you_mean
 from .jsonsource import JsonPath
 from .model import BuildPlan, ProvisionerSpec, Stage, Template
 from .plans import plan_builds
-from .rules import BUILDER_RULES, POST_PROCESSOR_RULES, PROVISIONER_RULES
+from .rules import POST_PROCESSOR_RULES, PROVISIONER_RULES
 from .types import type_error
 
 Report = Callable[[JsonPath, str], None]
@@ -22,14 +23,14 @@ def check_fields(
     known: Mapping[str, str],
     path: JsonPath,
     report: Report,
-    type_name: str = "",
+    deprecated: frozenset[str] = frozenset(),
+    nested: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """Unknown or deprecated keys (with a hint) and values of the wrong type.
 
     Keys match case-insensitively, as in Packer's decoder.
     """
-    deprecated = fields.DEPRECATED_KEYS["*"] | fields.DEPRECATED_KEYS.get(type_name, frozenset())
-    nested = fields.NESTED_FIELDS.get(type_name, {})
+    nested = nested or {}
     for key, value in config.items():
         name = key.lower()
         kind = known.get(name)
@@ -54,10 +55,60 @@ def check_fields(
             for index, item in enumerate(value if isinstance(value, list) else [value]):
                 if isinstance(item, dict):
                     where = (*path, key, index) if isinstance(value, list) else (*path, key)
-                    check_fields(item, nested[name], where, report)
+                    check_fields(item, nested[name], where, report, fields.DEPRECATED_KEYS["*"])
 
 
-Tables = tuple[Mapping[str, Mapping[str, str]], frozenset[str], Mapping[str, Any]]
+class Tables:
+    """What validation knows of one kind of plugin (builder, provisioner, post-processor)."""
+
+    def __init__(
+        self,
+        known_types: frozenset[str],
+        fields_by_type: Mapping[str, Mapping[str, str]],
+        rules: Mapping[str, Any],
+    ):
+        self.known_types = known_types
+        self.fields_by_type = fields_by_type
+        self.rules = rules
+
+    def knows(self, type_name: str) -> bool:
+        return type_name in self.known_types or self.fields(type_name) is not None
+
+    def fields(self, type_name: str) -> Mapping[str, str] | None:
+        return self.fields_by_type.get(type_name)
+
+    def nested(self, type_name: str) -> Mapping[str, Mapping[str, str]]:
+        return fields.NESTED_FIELDS.get(type_name, {})
+
+    def deprecated(self, type_name: str) -> frozenset[str]:
+        return fields.DEPRECATED_KEYS["*"] | fields.DEPRECATED_KEYS.get(type_name, frozenset())
+
+    def rule(self, type_name: str) -> Any:
+        return self.rules.get(type_name)
+
+
+class BuilderTables(Tables):
+    """Builder keys and rules come from the provider that implements the builder type."""
+
+    def __init__(self) -> None:
+        super().__init__(fields.KNOWN_BUILDER_TYPES, {}, {})
+
+    def knows(self, type_name: str) -> bool:
+        return type_name in self.known_types or catalogue().builder_type(type_name) is not None
+
+    def fields(self, type_name: str) -> Mapping[str, str] | None:
+        """None where no provider here describes the builder's keys (they go unchecked)."""
+        return catalogue().builder_table(type_name, "fields", None)
+
+    def nested(self, type_name: str) -> Mapping[str, Mapping[str, str]]:
+        return catalogue().builder_table(type_name, "nested_fields", {})
+
+    def deprecated(self, type_name: str) -> frozenset[str]:
+        own = catalogue().builder_table(type_name, "deprecated_keys", frozenset())
+        return fields.DEPRECATED_KEYS["*"] | own
+
+    def rule(self, type_name: str) -> Any:
+        return catalogue().builder_rule(type_name)
 
 
 def _check_section(
@@ -72,32 +123,35 @@ def _check_section(
     rendered: bool = True,
 ) -> None:
     """Keys, types and rules of one builder (given its build_name) or stage."""
-    known_fields, known_types, rules = tables
-    if type_name not in known_types and type_name not in known_fields:
+    if not tables.knows(type_name):
         report(
             (*path, "type"),
-            f"Unknown {kind} {type_name}" + did_you_mean(type_name, sorted(known_types)),
+            f"Unknown {kind} {type_name}" + did_you_mean(type_name, sorted(tables.known_types)),
         )
         return
-    if type_name in known_fields:
-        check_fields(config, {**known_fields[type_name], **extra_fields}, path, report, type_name)
-    rule = rules.get(type_name) if rendered else None
+    known = tables.fields(type_name)
+    if known is not None:
+        check_fields(
+            config,
+            {**known, **extra_fields},
+            path,
+            report,
+            tables.deprecated(type_name),
+            tables.nested(type_name),
+        )
+    rule = tables.rule(type_name) if rendered else None
     if rule and kind == "builder":
         rule(config, path, report, build_name)
     elif rule:
         rule(config, path, report)
 
 
-_BUILDERS: Tables = (fields.BUILDER_FIELDS, fields.KNOWN_BUILDER_TYPES, BUILDER_RULES)
-_PROVISIONERS: Tables = (
-    fields.PROVISIONER_FIELDS,
-    fields.KNOWN_PROVISIONER_TYPES,
-    PROVISIONER_RULES,
+_BUILDERS: Tables = BuilderTables()
+_PROVISIONERS = Tables(
+    fields.KNOWN_PROVISIONER_TYPES, fields.PROVISIONER_FIELDS, PROVISIONER_RULES
 )
-_POST_PROCESSORS: Tables = (
-    fields.POST_PROCESSOR_FIELDS,
-    fields.KNOWN_POST_PROCESSOR_TYPES,
-    POST_PROCESSOR_RULES,
+_POST_PROCESSORS = Tables(
+    fields.KNOWN_POST_PROCESSOR_TYPES, fields.POST_PROCESSOR_FIELDS, POST_PROCESSOR_RULES
 )
 
 

@@ -1,1 +1,0 @@
-"""Builders: turn a BuildPlan into an Artifact through ordered steps with cleanups."""

@@ -1,1 +1,0 @@
-"""The qemu builder: base images, NoCloud seeds and running VMs under QEMU."""

@@ -1,0 +1,16 @@
+"""Hooks other plugins and ``conftest.py`` files implement to extend pytest-imagebuild."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .catalogue import Provider
+
+
+@pytest.hookspec
+def pytest_imagebuild_providers(config: pytest.Config) -> list[Provider]:  # type: ignore[empty-body]
+    """Return providers (builders, launchers, provisioners, post-processors, cleaners) to add
+    to the catalogue, e.g. a builder type defined in a project's own ``conftest.py``."""

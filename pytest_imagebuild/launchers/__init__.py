@@ -1,1 +1,0 @@
-"""Launchers: boot a VM from a built image and describe how tests reach it."""

@@ -1,0 +1,79 @@
+"""Record the shipped cassettes of examples/webserver.json against the loopback Azure.
+
+    python -m standin.record_examples [--cassette-dir DIR] [--realistic]
+
+Starts a stand-in, points the plugin at it through the environment (exactly as a user points
+it at a real subscription), and runs the main job with --record-mode=rewrite. With
+--realistic the stand-in keeps Azure-like delays (Retry-After, several polls per operation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from standin import Standin, start_standin
+from standin.plugin_env import create_image_group, plugin_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def standin_environment(standin: Standin) -> dict[str, str]:
+    """What a user would export for a real subscription, aimed at the stand-in; also creates
+    the group the image goes into, which must exist beforehand (as in Packer)."""
+    create_image_group(standin, "Packer-Poc-Mauri-RG")
+    return {**offline_environment(), **plugin_environment(standin)}
+
+
+def offline_environment() -> dict[str, str]:
+    """This environment without Azure credentials or endpoints: what a fresh CI machine has."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("ARM_", "AZURE_", "IMAGEBUILD_AZURE_"))
+    }
+
+
+def run_main_job(
+    env: dict[str, str], cassette_dir: Path, mode: str, *extra: str
+) -> tuple[int, float, str]:
+    """Run `pytest --image-template examples/webserver.json`; exit code, seconds, output."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--image-template",
+        "examples/webserver.json",
+        f"--record-mode={mode}",
+        "-o",
+        f"image_cassette_dir={cassette_dir}",
+        *extra,
+    ]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    return done.returncode, time.monotonic() - started, done.stdout + done.stderr
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cassette-dir", type=Path, default=ROOT / "cassettes")
+    parser.add_argument("--realistic", action="store_true", help="keep Azure-like delays")
+    args = parser.parse_args()
+    with start_standin(fast=not args.realistic) as standin:
+        code, seconds, output = run_main_job(
+            standin_environment(standin), args.cassette_dir.resolve(), "rewrite"
+        )
+    print(output)
+    print(f"recorded in {seconds:.1f} s, exit code {code}")
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
