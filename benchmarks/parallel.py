@@ -47,7 +47,7 @@ def main() -> int:
         (workdir / "images" / f"{name}.json").write_text(json.dumps(template, indent=2))
     with start_standin(fast=True) as standin:
         code, seconds, output = pytest_run(
-            workdir, standin_environment(standin), "--record-mode=rewrite", "-n", "2"
+            workdir, standin_environment(standin), "--image-record-mode=rewrite", "-n", "2"
         )
     if code != 0:
         print(output)
@@ -57,7 +57,12 @@ def main() -> int:
     times = {}
     for workers in (1, 2, 4):
         code, seconds, output = pytest_run(
-            workdir, offline, "--record-mode=none", "--block-network", "-n", str(workers)
+            workdir,
+            offline,
+            "--image-record-mode=none",
+            "--image-block-network",
+            "-n",
+            str(workers),
         )
         if code != 0:
             print(output)

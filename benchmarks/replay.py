@@ -39,7 +39,7 @@ def main() -> int:
     offline = offline_environment()
     replays = []
     for _ in range(args.runs):
-        code, seconds, output = run_main_job(offline, cassettes, "none", "--block-network")
+        code, seconds, output = run_main_job(offline, cassettes, "none", "--image-block-network")
         if code != 0:
             print(output)
             print(f"replay failed (exit {code})")

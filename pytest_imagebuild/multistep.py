@@ -70,7 +70,7 @@ class BuildContext:
     released: set[tuple[str, str]] = field(default_factory=set)
 
     def note_created(self, kind: str, name: str) -> None:
-        """Note a resource before creating it, so a crash or --on-error=abort can name it."""
+        """Note a resource before creating it, so a crash or --image-on-error=abort can name it."""
         self.created.append((kind, name))
         if self.journal:
             self.journal(kind, name)
@@ -183,6 +183,6 @@ def _keep_for_inspection(ctx: BuildContext) -> None:
         if kind == "process" and name.isdigit():
             # As with Packer, the VM stays up to be inspected, even after pytest exits.
             process.keep_running(int(name))
-    ctx.ui.say("--on-error=abort: these resources were kept; remove them with:")
+    ctx.ui.say("--image-on-error=abort: these resources were kept; remove them with:")
     for kind, name in reversed(kept):
         ctx.ui.message(f"  {removal_hint(kind, name)}")

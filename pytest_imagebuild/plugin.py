@@ -34,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """--imagebuild-janitor runs the janitor instead of the tests."""
+    """--image-janitor runs the janitor instead of the tests."""
     _default_to_loadgroup(config)
     return cleanup.janitor_main(config)
 

@@ -186,7 +186,7 @@ def which(program: str, package: str) -> str:
 
 
 def keep_running(pid: int) -> bool:
-    """Let a spawned process outlive this interpreter (``--on-error=abort`` keeps the VM)."""
+    """Let a spawned process outlive this interpreter (``--image-on-error=abort`` keeps the VM)."""
     for proc in list(_spawned):
         if proc.pid == pid:
             _spawned.discard(proc)

@@ -50,14 +50,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="comma-separated build names to skip, like packer -except.",
     )
     group.addoption(
-        "--on-error",
+        "--image-on-error",
         default=None,
         choices=("cleanup", "abort"),
         help="cleanup (default): remove everything a failed build created; "
         "abort: keep it for debugging and print how to remove it.",
     )
     group.addoption(
-        "--record-mode",
+        "--image-record-mode",
         default=None,
         choices=MODES,
         help="how builds on cloud builders use cassettes (as in vcrpy): none replays only; "
@@ -66,12 +66,12 @@ def add_options(parser: pytest.Parser) -> None:
         "credentials are set.",
     )
     group.addoption(
-        "--block-network",
+        "--image-block-network",
         action="store_true",
         default=False,
         help="refuse every network connection made while a cassette is in use (replays always do).",
     )
-    parser.addini("record_mode", default="", help="default for --record-mode.")
+    parser.addini("image_record_mode", default="", help="default for --image-record-mode.")
     parser.addini(
         "image_cassette_dir",
         default="cassettes",
@@ -83,7 +83,7 @@ def add_options(parser: pytest.Parser) -> None:
         default=[],
         help="Packer JSON templates to collect when --image-template is not given.",
     )
-    parser.addini("image_on_error", default="cleanup", help="default for --on-error.")
+    parser.addini("image_on_error", default="cleanup", help="default for --image-on-error.")
     for add_provider_options in catalogue().option_adders():
         add_provider_options(parser)
 
@@ -123,10 +123,12 @@ class Settings:
             var_files=tuple(Path(f).resolve() for f in option.image_var_file),
             only=_names(option.image_only),
             except_=_names(option.image_except),
-            on_error=option.on_error or config.getini("image_on_error") or "cleanup",
+            on_error=option.image_on_error or config.getini("image_on_error") or "cleanup",
             providers=catalogue().provider_settings(option),
-            record_mode=check_mode(option.record_mode or config.getini("record_mode") or ""),
-            block_network=option.block_network,
+            record_mode=check_mode(
+                option.image_record_mode or config.getini("image_record_mode") or ""
+            ),
+            block_network=option.image_block_network,
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
         )
 

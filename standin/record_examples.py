@@ -3,7 +3,7 @@
     python -m standin.record_examples [--cassette-dir DIR] [--realistic]
 
 Starts a stand-in, points the plugin at it through the environment (exactly as a user points
-it at a real subscription), and runs the main job with --record-mode=rewrite. With
+it at a real subscription), and runs the main job with --image-record-mode=rewrite. With
 --realistic the stand-in keeps Azure-like delays (Retry-After, several polls per operation).
 """
 
@@ -51,7 +51,7 @@ def run_main_job(
         "-q",
         "--image-template",
         "examples/webserver.json",
-        f"--record-mode={mode}",
+        f"--image-record-mode={mode}",
         "-o",
         f"image_cassette_dir={cassette_dir}",
         *extra,

@@ -1,5 +1,5 @@
 """Failures injected at each stage of an azure-arm build fail the run with one clear paragraph,
-and every resource group the run created receives a delete (or, with --on-error=abort, is
+and every resource group the run created receives a delete (or, with --image-on-error=abort, is
 kept and named with the command that removes it).
 
 Each scenario runs pytest in a subprocess against a fresh loopback Azure and is judged by
@@ -205,7 +205,7 @@ SCENARIOS.update(
         ),
         "abort": Scenario(
             lambda a: a.faults.fail_provisioning("/virtualMachines/pkrvm"),
-            args=("--on-error=abort",),
+            args=("--image-on-error=abort",),
         ),
         "wrong-credentials": Scenario(
             env=lambda a: {"ARM_CLIENT_SECRET": "Wr0ng-" + a.client_secret[::-1]}

@@ -251,7 +251,7 @@ def play(stage_name: str, sig: str, tmp_path: Path) -> AzureOutcome:
                 f"--basetemp={tmp_path / 'base'}",
                 "-o",
                 f"image_cassette_dir={tmp_path / 'cassettes'}",
-                "--record-mode=rewrite",
+                "--image-record-mode=rewrite",
                 "--image-template",
                 str(EXAMPLES / "webserver.json"),
                 str(EXAMPLES / "test_webserver.py"),

@@ -254,17 +254,17 @@ def test_pytest_option_lists_and_deletes(
     run.kill9()
     pytester.makepyfile("def test_never_runs(): assert False")
 
-    listed = pytester.runpytest("--imagebuild-janitor", "--imagebuild-state-dir", str(state))
+    listed = pytester.runpytest("--image-janitor", "--image-state-dir", str(state))
     assert listed.ret == 0
     listed.stdout.fnmatch_lines(["*3 resources left behind*", "*KIND*NAME*RUN*AGE*"])
     assert "test_never_runs" not in listed.stdout.str()
     assert run.made() == [True, True, True]
 
-    deleted = pytester.runpytest("--imagebuild-janitor-delete")
+    deleted = pytester.runpytest("--image-janitor-delete")
     assert deleted.ret == 0
     assert run.made() == [False, False, False]
 
-    bad = pytester.runpytest("--imagebuild-janitor", "--imagebuild-older-than", "soon")
+    bad = pytester.runpytest("--image-janitor", "--image-janitor-older-than", "soon")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*--older-than 'soon' is not a duration*"])
 

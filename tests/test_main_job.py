@@ -76,7 +76,7 @@ def test_replay_offline_gives_the_same_outcome_and_manifest(
     standin, cassettes, live_output, live_basetemp = recorded
     standin.stop()  # replay must not need it
     code, _, output = run_main_job(
-        offline_environment(), cassettes, "none", "--block-network", f"--basetemp={tmp_path}"
+        offline_environment(), cassettes, "none", "--image-block-network", f"--basetemp={tmp_path}"
     )
     assert code == 0, output
     assert _outcomes(output) == _outcomes(live_output)
@@ -106,7 +106,7 @@ def test_changed_template_fails_with_not_in_cassette(recorded: Recorded, tmp_pat
 def test_shipped_cassettes_replay_the_main_job_offline(tmp_path: Path) -> None:
     copy = tmp_path / "cassettes"
     shutil.copytree(SHIPPED, copy)
-    code, _, output = run_main_job(offline_environment(), copy, "none", "--block-network")
+    code, _, output = run_main_job(offline_environment(), copy, "none", "--image-block-network")
     assert code == 0, output
     assert "passed" in output and "failed" not in output
 

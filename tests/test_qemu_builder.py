@@ -276,11 +276,11 @@ def test_on_error_abort_keeps_the_vm_running_after_pytest_exits(
     pytester: pytest.Pytester, debian_base: Path
 ) -> None:
     builder = qemu_builder(debian_base, "kept", ssh_timeout="4s")
-    result = build(pytester, write_template(pytester.path, [builder]), "--on-error=abort")
+    result = build(pytester, write_template(pytester.path, [builder]), "--image-on-error=abort")
     try:
         result.assert_outcomes(passed=1, failed=1)
         output = result.stdout.str()
-        assert "--on-error=abort: these resources were kept; remove them with:" in output
+        assert "--image-on-error=abort: these resources were kept; remove them with:" in output
         # Printed live and again in the captured output: one VM, named twice.
         pids = {int(pid) for pid in re.findall(r"^\s+kept:\s+kill (\d+)$", output, re.MULTILINE)}
         assert len(pids) == 1, output
@@ -330,7 +330,9 @@ def test_example_builds_boots_passes_smoke_tests_and_cleans_up(
     image = basetemp / "imagebuild"
     kept = [path.relative_to(image) for path in leftovers(image)]
     # The built image is the artifact and stays; no overlay, seed, key or console log does.
-    (build_dir,) = image.glob("debian-nginx-debian-nginx-*")  # named by the build's key
+    # The build's folder is named by its key; the launch's folders add the test module's name.
+    build_key = re.compile(r"debian-nginx-debian-nginx-[0-9a-f]{16}")
+    (build_dir,) = (path for path in image.iterdir() if build_key.fullmatch(path.name))
     assert [str(path) for path in kept] == [
         f"{build_dir.name}/output-debian-nginx",
         f"{build_dir.name}/output-debian-nginx/debian-nginx.qcow2",

@@ -114,13 +114,13 @@ def test_changed_request_names_the_difference(azure: Standin, tmp_path: Path) ->
     message = str(raised.value)
     assert "PUT " in message and "pkr-Resource-Group-abc" in message
     assert "location is 'eastus2', recorded 'westeurope'" in message
-    assert "build.yaml" in message and "--record-mode=rewrite" in message
+    assert "build.yaml" in message and "--image-record-mode=rewrite" in message
 
 
 def test_missing_cassette_on_replay_says_how_to_record(tmp_path: Path) -> None:
     replay = CassetteRecorder(RecordingSettings(mode="", root=tmp_path, can_record=False))
     with (
-        pytest.raises(CassetteError, match=r"no cassette .*--record-mode=once"),
+        pytest.raises(CassetteError, match=r"no cassette .*--image-record-mode=once"),
         replay.use(TEMPLATE, "azure-arm", "build", _book({})),
     ):
         pass

@@ -1,8 +1,8 @@
 """Which Azure cloud to talk to, how to authenticate, and the SDK clients.
 
 Endpoints come from `cloud_environment_name` (as in Packer) unless the run points the
-plugin elsewhere (`--azure-arm-url`, `--azure-authority`): Azure Stack, a sovereign cloud
-with custom endpoints, or the tests' loopback Resource Manager.
+plugin elsewhere (`--image-azure-arm-url`, `--image-azure-authority`): Azure Stack, a
+sovereign cloud with custom endpoints, or the tests' loopback Resource Manager.
 """
 
 from __future__ import annotations

@@ -25,20 +25,20 @@ ENVIRONMENT = {
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("imagebuild")
     group.addoption(
-        "--azure-arm-url",
+        "--image-azure-arm-url",
         default=os.environ.get(ENVIRONMENT["arm_url"], ""),
         metavar="URL",
         help="Azure Resource Manager endpoint to use instead of the template's cloud "
         "(Azure Stack, custom clouds, a test stand-in); default $IMAGEBUILD_AZURE_ARM_URL.",
     )
     group.addoption(
-        "--azure-authority",
+        "--image-azure-authority",
         default=os.environ.get(ENVIRONMENT["authority"], ""),
         metavar="URL",
-        help="token authority to use with --azure-arm-url; default $AZURE_AUTHORITY_HOST.",
+        help="token authority to use with --image-azure-arm-url; default $AZURE_AUTHORITY_HOST.",
     )
     group.addoption(
-        "--azure-ca-bundle",
+        "--image-azure-ca-bundle",
         default=os.environ.get(ENVIRONMENT["ca_bundle"], ""),
         metavar="FILE",
         help="CA certificates to trust for those endpoints; default $IMAGEBUILD_AZURE_CA_BUNDLE.",
@@ -51,9 +51,9 @@ def settings_from(option: Any) -> dict[str, str]:
     """The endpoint overrides given on the command line, else in the environment (``option``
     is None outside pytest, for the janitor command)."""
     given = {
-        "arm_url": getattr(option, "azure_arm_url", None),
-        "authority": getattr(option, "azure_authority", None),
-        "ca_bundle": getattr(option, "azure_ca_bundle", None),
+        "arm_url": getattr(option, "image_azure_arm_url", None),
+        "authority": getattr(option, "image_azure_authority", None),
+        "ca_bundle": getattr(option, "image_azure_ca_bundle", None),
     }
     settings = {
         name: str(value if value is not None else os.environ.get(ENVIRONMENT[name], ""))

@@ -1,5 +1,5 @@
 """The janitor as a command: shared by ``python -m pytest_imagebuild janitor`` and pytest's
-``--imagebuild-janitor``, so both print and exit alike."""
+``--image-janitor``, so both print and exit alike."""
 
 from __future__ import annotations
 

@@ -26,25 +26,25 @@ SESSION_KEY = "imagebuild_session"
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("imagebuild")
     group.addoption(
-        "--imagebuild-janitor",
+        "--image-janitor",
         action="store_true",
         help="instead of running tests, list what earlier runs left behind (QEMU processes, "
         "files, Azure resource groups tagged imagebuild-run) and exit.",
     )
     group.addoption(
-        "--imagebuild-janitor-delete",
+        "--image-janitor-delete",
         action="store_true",
-        help="like --imagebuild-janitor, and delete what it lists.",
+        help="like --image-janitor, and delete what it lists.",
     )
     group.addoption(
-        "--imagebuild-older-than",
+        "--image-janitor-older-than",
         default="",
         metavar="DURATION",
-        help="with --imagebuild-janitor: also take runs still going but older than this "
+        help="with --image-janitor: also take runs still going but older than this "
         "(e.g. 2h); runs whose age is unknown are spared.",
     )
     group.addoption(
-        "--imagebuild-state-dir",
+        "--image-state-dir",
         default="",
         metavar="DIR",
         help="where run journals are kept; default $IMAGEBUILD_STATE_DIR or "
@@ -55,12 +55,12 @@ def add_options(parser: pytest.Parser) -> None:
 def janitor_main(config: pytest.Config) -> int | None:
     """Run the janitor when asked; None lets pytest run the tests."""
     option = config.option
-    if not (option.imagebuild_janitor or option.imagebuild_janitor_delete):
+    if not (option.image_janitor or option.image_janitor_delete):
         return None
     request = JanitorRequest(
-        yes=option.imagebuild_janitor_delete,
-        older_than=option.imagebuild_older_than,
-        state_dir=option.imagebuild_state_dir,
+        yes=option.image_janitor_delete,
+        older_than=option.image_janitor_older_than,
+        state_dir=option.image_state_dir,
         settings=catalogue().provider_settings(option),
     )
     try:
@@ -77,7 +77,7 @@ def start_journal(config: pytest.Config, run_id: str) -> Journal:
     session = workerinput.get(SESSION_KEY) or f"{run_id}-{os.getpid()}"
     worker = workerinput.get("workerid", "")
     owner = Owner.current(run_id, session, worker)
-    journal = Journal(state_dir(config.option.imagebuild_state_dir or None), owner)
+    journal = Journal(state_dir(config.option.image_state_dir or None), owner)
     config.pluginmanager.register(RunCleanup(journal), "imagebuild-cleanup")
     return journal
 
@@ -86,7 +86,7 @@ class RunCleanup:
     """Per run: SIGTERM handling, and in an xdist controller, cleanup after its workers.
 
     A worker killed mid-build (crash, OOM, an interrupted session) cannot clean up; the
-    controller outlives it and removes what it journaled, unless --on-error=abort asked to
+    controller outlives it and removes what it journaled, unless --image-on-error=abort asked to
     keep resources, which then wait for the janitor.
     """
 
@@ -115,7 +115,7 @@ class RunCleanup:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         try:
-            keep = (config.getoption("on_error") or config.getini("image_on_error")) == "abort"
+            keep = (config.getoption("image_on_error") or config.getini("image_on_error")) == "abort"
             workers = self.crashed if keep else self.workers | self.crashed
             if workers:
                 self.sweep(config, workers)

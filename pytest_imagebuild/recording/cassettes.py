@@ -33,7 +33,7 @@ def cassette_path(root: Path, template: Path, build: str, name: str) -> Path:
 def _problem(path: Path, detail: str) -> CassetteError:
     return CassetteError(
         f"{path}: this cassette cannot be replayed: {detail}. Re-record it with "
-        "--record-mode=rewrite (and credentials), or restore it from version control."
+        "--image-record-mode=rewrite (and credentials), or restore it from version control."
     )
 
 

@@ -13,7 +13,7 @@ MODES = ("none", "once", "new_episodes", "all", "rewrite")
 
 def check_mode(mode: str) -> str:
     if mode and mode not in MODES:
-        raise ImagebuildError(f"--record-mode={mode!r} is not one of {', '.join(MODES)}")
+        raise ImagebuildError(f"--image-record-mode={mode!r} is not one of {', '.join(MODES)}")
     return mode
 
 

@@ -64,7 +64,7 @@ def _miss_message(error: CannotOverwriteExistingCassetteException, path: Path, m
         text += f". Closest recorded request: {closest.method} {closest.uri} ({reasons})"
     return (
         text + ". The template or the code changed since the recording: undo the change, or "
-        "re-record with --record-mode=rewrite and Azure credentials."
+        "re-record with --image-record-mode=rewrite and Azure credentials."
     )
 
 
@@ -145,7 +145,8 @@ class CassetteRecorder:
         if mode == "none" and not path.exists():
             raise CassetteError(
                 f"{path}: no cassette to replay {name!r} of {template.name} [{build}] from. "
-                "Record it with --record-mode=once and Azure credentials (see cassettes/README.md)."
+                "Record it with --image-record-mode=once and Azure credentials "
+                "(see cassettes/README.md)."
             )
         if mode == "rewrite" and path.exists():
             path.unlink()
@@ -173,7 +174,7 @@ class CassetteRecorder:
                 cassette._metadata[METADATA_KEY] = metadata  # "all" keeps old metadata otherwise
                 cassette.dirty = True
             if replaying or self.settings.block_network:
-                why = "replaying from cassettes" if replaying else "--block-network"
+                why = "replaying from cassettes" if replaying else "--image-block-network"
                 stack.enter_context(network_blocked(f"{why} ({path})"))
             try:
                 yield options
