@@ -21,6 +21,7 @@ from .recording import RECORDED_BUILDERS, CassetteRecorder, SecretBook, Template
 from .settings import Settings, display_path
 from .sharing import SharedBuilds
 from .template import RunContext, Template, load_template, plan_builds
+from .template.hcl2 import template_stem
 from .template.model import SENSITIVE_FIELDS, BuildPlan
 from .ui import BuildUI
 
@@ -78,7 +79,7 @@ class ImageStore:
         if key not in self._builds:
             try:
                 plan = self.plan(path, build_name)
-                shared_key = f"{path.stem}-{build_name}"
+                shared_key = f"{template_stem(path)}-{build_name}"
                 self._builds[key] = self.shared.once(shared_key, lambda: self._recorded(plan))
             except ImagebuildError as error:
                 self._builds[key] = error
@@ -136,7 +137,7 @@ class ImageStore:
     def _build(self, plan: BuildPlan, secrets: set[str], extra: dict[str, Any]) -> Artifact:
         ui = BuildUI(plan.name, secrets, on_stage=self.progress)
         cls = builder_class(plan.type)
-        workdir = self.workdir / f"{plan.template.path.stem}-{plan.name}"
+        workdir = self.workdir / f"{template_stem(plan.template.path)}-{plan.name}"
         workdir.mkdir(parents=True, exist_ok=True)
         options = {**self.options(plan), **extra}
         ctx = BuildContext(plan, ui, workdir, self.settings.on_error, options=options)
@@ -173,7 +174,7 @@ class ImageStore:
         else:
             options["build_config"] = plan.config
         ui = BuildUI(f"{plan.name}-vm", secrets, on_stage=self.progress)
-        workdir = self.workdir / f"{plan.template.path.stem}-{plan.name}-{name}"
+        workdir = self.workdir / f"{template_stem(plan.template.path)}-{plan.name}-{name}"
         workdir.mkdir(parents=True, exist_ok=True)
         recorder = self.recorder(plan)
         options["record_created"], options["record_released"] = recorder.created, recorder.released

@@ -12,6 +12,7 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.serialize import deserialize, serialize
 
 from ..errors import ImagebuildError
+from ..template.hcl2.names import template_stem
 from .secrets import SecretBook, encoded_forms
 
 
@@ -26,7 +27,8 @@ def safe_name(text: str) -> str:
 
 def cassette_path(root: Path, template: Path, build: str, name: str) -> Path:
     """cassettes/<template>/<build>/<name>.yaml"""
-    return root / safe_name(template.stem) / safe_name(build) / f"{safe_name(name)}.yaml"
+    folder = safe_name(template_stem(template))
+    return root / folder / safe_name(build) / f"{safe_name(name)}.yaml"
 
 
 def _problem(path: Path, detail: str) -> CassetteError:

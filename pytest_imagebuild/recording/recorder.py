@@ -21,6 +21,8 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
 from ..template import RunContext
+from ..template.hcl2.names import seed_name, template_stem
+from ..template.hcl2.parse import is_hcl2_path, source_types
 from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
 from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
@@ -56,6 +58,8 @@ class TemplateRun:
 
 def builder_types(template: Path) -> set[str]:
     """The builder types of a template file, read leniently (validation reports problems)."""
+    if is_hcl2_path(template):
+        return source_types(template)
     try:
         data = json.loads(template.read_text(encoding="utf-8"))
         return {str(b.get("type")) for b in data.get("builders", []) if isinstance(b, dict)}
@@ -120,9 +124,9 @@ class CassetteRecorder:
         return self._runs[template]
 
     def _template_run(self, template: Path) -> TemplateRun:
-        seed = f"pytest-imagebuild:{template.name}"
+        seed = f"pytest-imagebuild:{seed_name(template)}"
         if self.settings.mode not in ("all", "rewrite"):
-            folder = self.settings.root / safe_name(template.stem)
+            folder = self.settings.root / safe_name(template_stem(template))
             for cassette in sorted(folder.glob("*/build.yaml")):
                 meta = read_metadata(cassette).get(METADATA_KEY)
                 if isinstance(meta, dict) and "started" in meta:
