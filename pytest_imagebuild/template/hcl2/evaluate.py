@@ -54,6 +54,8 @@ class Namespace:
     values: dict[str, Any]
     missing: str  # e.g. "Reference to undeclared input variable"
     pending: set[str] = field(default_factory=set)
+    # True where no name of this root may be used at all (e.g. var in a variable's default).
+    refused: bool = False
 
     def get(self, name: str) -> Any:
         if name in self.pending:
@@ -454,6 +456,8 @@ class Evaluator:
         try:
             return root.get(name)
         except KeyError:
+            if root.refused:
+                raise self.fail(node, f"{root.missing} `{root.prefix}.{name}`") from None
             hint = closest(name, root.values)
             raise self.fail(
                 node,

@@ -305,11 +305,11 @@ def _value_of(
 
 
 def _default_roots() -> dict[str, Any]:
+    refused = "not allowed: a variable's default is a constant (use a local), so it cannot use"
     return {
-        "var": Namespace(
-            "var", {}, "Variables not allowed: a variable's default cannot refer to"
-        ),
-        "local": Namespace("local", {}, "Locals not allowed: a variable's default cannot refer to"),
+        "var": Namespace("var", {}, f"Variables {refused}", refused=True),
+        "local": Namespace("local", {}, f"Locals {refused}", refused=True),
+        "path": Namespace("path", {}, f"path values are {refused}", refused=True),
     }
 
 
