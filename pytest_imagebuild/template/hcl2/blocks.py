@@ -41,6 +41,9 @@ def body_config(
             raise
         except EvalError as error:
             problems.append(eval_problem(error))
+            # Kept as written (as the JSON front end keeps a value it cannot render), so no
+            # second problem says the argument is missing.
+            config[name] = attribute.where.file.excerpt(attribute.expr)
     for block in body.blocks:
         if block.type in skip:
             continue

@@ -101,6 +101,7 @@ class ConfigReader:
         self.source = HclSourceMap(str(path))
         self.functions = RunFunctions(run, self.root, environ)
         self.roots: dict[str, Any] = {}
+        self.unparsed = False  # a file had a syntax error: its blocks are unknown
 
     # -- files ----------------------------------------------------------------------------
     def read_files(self) -> bool:
@@ -131,6 +132,7 @@ class ConfigReader:
             body, parsed, problems = parse_text(text, label)
             self.problems += problems
             if body is None:
+                self.unparsed = True
                 continue
             for name, attribute in body.attributes.items():
                 self.problems.append(
@@ -280,7 +282,7 @@ class ConfigReader:
                     continue
                 names[build.name] = build
                 out.append((build, block))
-        if not self.of("build"):
+        if not self.of("build") and not self.unparsed:
             self.problems.append(
                 Problem(str(self.path), None, "", "at least one build block must be defined")
             )
