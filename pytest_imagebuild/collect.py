@@ -16,16 +16,31 @@ STORE_KEY = pytest.StashKey[ImageStore]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 
 
+def template_items(node: pytest.Collector) -> Iterator[pytest.Item]:
+    """``<template>::validate`` and one ``<template>::build[<name>]`` per selected build."""
+    yield ValidateItem.from_parent(node, name="validate")
+    settings = node.config.stash[SETTINGS_KEY]
+    template = node.config.stash[STORE_KEY].load(node.path).template
+    for name in template.build_names if template else []:
+        if settings.selects(name):
+            yield BuildItem.from_parent(node, name=f"build[{name}]", build_name=name)
+
+
 class TemplateFile(pytest.File):
-    """A Packer JSON template given with --image-template (or the image_templates ini key)."""
+    """A Packer template file (JSON or .pkr.hcl) given with --image-template (or the
+    image_templates ini key)."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield ValidateItem.from_parent(self, name="validate")
-        settings = self.config.stash[SETTINGS_KEY]
-        template = self.config.stash[STORE_KEY].load(self.path).template
-        for name in template.build_names if template else []:
-            if settings.selects(name):
-                yield BuildItem.from_parent(self, name=f"build[{name}]", build_name=name)
+        yield from template_items(self)
+
+
+class TemplateFolder(pytest.Dir):
+    """A folder of `*.pkr.hcl` files given with --image-template: one HCL2 configuration, as
+    Packer loads a folder. Its items come first, then whatever tests the folder holds."""
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        yield from template_items(self)
+        yield from super().collect()
 
 
 class ImagebuildItem(pytest.Item):

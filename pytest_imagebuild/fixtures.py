@@ -21,6 +21,7 @@ from .multistep import Artifact
 from .settings import Settings
 from .store import ImageStore
 from .template import Template
+from .template.hcl2.parse import is_configuration_folder
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,20 @@ class ImageTarget:
 
 
 def _companion_templates(test_file: Path) -> list[Path]:
-    """test_debian_nginx.py pairs with debian-nginx.json or debian_nginx.json beside it."""
+    """test_debian_nginx.py pairs with debian-nginx.json or debian_nginx.json beside it (or
+    .pkr.hcl files, or folders, of those names); a test inside an HCL2 configuration folder
+    pairs with the folder."""
     stem = test_file.stem.removeprefix("test_")
-    names = {f"{stem}.json", f"{stem.replace('_', '-')}.json"}
-    return [
-        test_file.parent / name for name in sorted(names) if (test_file.parent / name).is_file()
+    stems = {stem, stem.replace("_", "-")}
+    names = {f"{s}{suffix}" for s in stems for suffix in (".json", ".pkr.hcl", "")}
+    found = [
+        test_file.parent / name
+        for name in sorted(names)
+        if (test_file.parent / name).is_file() or is_configuration_folder(test_file.parent / name)
     ]
+    if is_configuration_folder(test_file.parent):
+        found.append(test_file.parent)
+    return found
 
 
 def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> ImageTarget:

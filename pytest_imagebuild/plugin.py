@@ -11,7 +11,7 @@ import pytest
 from . import fixtures
 from .catalogue import add_providers, catalogue
 from .cleanup import pytest_hooks as cleanup
-from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile
+from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile, TemplateFolder
 from .errors import ImagebuildError
 from .recording import CassetteRecorder, RecordingSettings
 from .recording.session import RecordingSession
@@ -19,6 +19,8 @@ from .report import BuildTable, LiveProgress
 from .settings import Settings, add_options
 from .sharing import SharedBuilds
 from .store import ImageStore
+from .template.hcl2.parse import HCL2_SUFFIXES, JSON_SYNTAX_SUFFIXES
+from .template.names import template_stem
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -105,7 +107,8 @@ def _companion_tests(templates: tuple[Path, ...]) -> list[str]:
     """With only --image-template given, also run each template's smoke tests (test_<name>.py)."""
     tests = []
     for template in templates:
-        for stem in {template.stem, template.stem.replace("-", "_")}:
+        name = template_stem(template)
+        for stem in {name, name.replace("-", "_")}:
             candidate = template.parent / f"test_{stem}.py"
             if candidate.is_file() and str(candidate) not in tests:
                 tests.append(str(candidate))
@@ -114,8 +117,20 @@ def _companion_tests(templates: tuple[Path, ...]) -> list[str]:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     settings = parent.config.stash[SETTINGS_KEY]
-    if file_path.suffix == ".json" and file_path.resolve() in settings.templates:
+    is_template = file_path.suffix == ".json" or file_path.name.endswith(
+        HCL2_SUFFIXES + JSON_SYNTAX_SUFFIXES
+    )
+    if is_template and file_path.resolve() in settings.templates:
         return TemplateFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A folder given with --image-template is one HCL2 configuration: one collector node."""
+    settings = parent.config.stash[SETTINGS_KEY]
+    if path.resolve() in settings.templates:
+        return TemplateFolder.from_parent(parent, path=path)
     return None
 
 

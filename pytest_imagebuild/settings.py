@@ -11,6 +11,7 @@ import pytest
 from .catalogue import catalogue
 from .errors import ImagebuildError
 from .recording.modes import MODES, check_mode
+from .template.hcl2.parse import is_configuration_folder
 from .template.variables import parse_cli_var
 
 
@@ -21,7 +22,8 @@ def add_options(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="Packer JSON template to validate and build; repeatable, globs allowed.",
+        help="Packer template to validate and build: a JSON file, a .pkr.hcl file or a folder "
+        "of them; repeatable, globs allowed.",
     )
     group.addoption(
         "--image-var",
@@ -35,7 +37,8 @@ def add_options(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="JSON file of template variables (like packer -var-file); later files win.",
+        help="file of template variables (like packer -var-file): JSON, or .pkrvars.hcl for "
+        "HCL2; later files win.",
     )
     group.addoption(
         "--image-only",
@@ -157,7 +160,9 @@ def expand_templates(patterns: list[str], base: Path) -> tuple[Path, ...]:
     for pattern in patterns:
         full = str(base / pattern)
         matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(pattern) else [full]
-        if not matches or not all(Path(m).is_file() for m in matches):
+        if not matches or not all(
+            Path(m).is_file() or is_configuration_folder(Path(m)) for m in matches
+        ):
             raise ImagebuildError(f"--image-template {pattern}: no such template file")
         found += [Path(m).resolve() for m in matches if Path(m).resolve() not in found]
     return tuple(found)

@@ -26,6 +26,7 @@ from .sharing import SharedBuilds
 from .template import RunContext, Template, plan_builds
 from .template.loader import read_template
 from .template.model import BuildPlan
+from .template.names import template_stem
 from .template.validate import validate_template
 from .ui import BuildUI
 
@@ -52,7 +53,8 @@ def content_key(path: Path, build_name: str) -> str:
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
         except OSError:
             continue
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{path.stem}-{build_name}")
+    name = f"{template_stem(path)}-{build_name}"
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
     return f"{safe[:60]}-{digest.hexdigest()[:16]}"
 
 

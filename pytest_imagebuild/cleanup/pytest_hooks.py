@@ -115,7 +115,8 @@ class RunCleanup:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         try:
-            keep = (config.getoption("image_on_error") or config.getini("image_on_error")) == "abort"
+            chosen = config.getoption("image_on_error") or config.getini("image_on_error")
+            keep = chosen == "abort"
             workers = self.crashed if keep else self.workers | self.crashed
             if workers:
                 self.sweep(config, workers)

@@ -13,6 +13,7 @@ from vcr.serialize import deserialize, serialize
 
 from ..errors import ImagebuildError
 from ..secrets import encoded_forms
+from ..template.names import template_stem
 from .placeholders import SecretBook
 
 
@@ -27,7 +28,8 @@ def safe_name(text: str) -> str:
 
 def cassette_path(root: Path, template: Path, build: str, name: str) -> Path:
     """cassettes/<template>/<build>/<name>.yaml"""
-    return root / safe_name(template.stem) / safe_name(build) / f"{safe_name(name)}.yaml"
+    folder = safe_name(template_stem(template))
+    return root / folder / safe_name(build) / f"{safe_name(name)}.yaml"
 
 
 def _problem(path: Path, detail: str) -> CassetteError:

@@ -20,6 +20,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
 from ..template import RunContext
+from ..template.names import seed_name, template_stem
 from .blocking import network_blocked
 from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
 from .match import MATCH_ON, answer_to, body_matcher
@@ -108,9 +109,9 @@ class CassetteRecorder:
         return self._runs[template]
 
     def _template_run(self, template: Path) -> TemplateRun:
-        seed = f"pytest-imagebuild:{template.name}"
+        seed = f"pytest-imagebuild:{seed_name(template)}"
         if self.settings.mode not in ("all", "rewrite"):
-            folder = self.settings.root / safe_name(template.stem)
+            folder = self.settings.root / safe_name(template_stem(template))
             for cassette in sorted(folder.glob("*/build.yaml")):
                 meta = read_metadata(cassette).get(METADATA_KEY)
                 if isinstance(meta, dict) and "started" in meta:

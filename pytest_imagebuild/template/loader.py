@@ -351,6 +351,10 @@ def read_template(
 ) -> tuple[Template | None, list[Problem]]:
     """Parse and resolve a template; return it with every problem found (structure, variables)."""
     path = Path(path)
+    from .hcl2 import is_hcl2_path, read_hcl2_template
+
+    if is_hcl2_path(path):  # a .pkr.hcl file or a folder of them
+        return read_hcl2_template(path, variables, var_files, run, environ)
     label = str(path)
     try:
         text = path.read_text(encoding="utf-8")
