@@ -13,7 +13,7 @@ from ..errors import ImagebuildError
 from ..template.durations import parse_duration
 from .azure import AzureTarget
 from .janitor import Janitor
-from .journal import journal_dir, state_dir
+from .journal import checked_state_dir, journal_dir
 from .report import render
 
 
@@ -52,7 +52,7 @@ def azure_from_env(cloud: str = "Public") -> AzureTarget:
 def run_janitor(request: JanitorRequest, out: TextIO | None = None) -> int:
     """List (or with yes, delete) leftovers; 0 when nothing failed, 1 otherwise."""
     out = out or sys.stdout
-    root = state_dir(request.state_dir or None)
+    root = checked_state_dir(request.state_dir or None)
     janitor = Janitor(
         root, older_than_seconds(request.older_than), request.azure or azure_from_env()
     )
