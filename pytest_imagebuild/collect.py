@@ -24,7 +24,12 @@ class TemplateFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         yield ValidateItem.from_parent(self, name="validate")
         settings = self.config.stash[SETTINGS_KEY]
-        template, _ = read_template(self.path, settings.variables, settings.var_files)
+        try:
+            template, _ = read_template(self.path, settings.variables, settings.var_files)
+        except Exception:
+            # A collection error would stop the whole session; the validate item reads the
+            # template again and reports what went wrong there.
+            template = None
         for name in template.build_names if template else []:
             if settings.selects(name):
                 yield BuildItem.from_parent(self, name=f"build[{name}]", build_name=name)
@@ -48,8 +53,9 @@ class ValidateItem(ImagebuildItem):
 
     def runtest(self) -> None:
         settings = self.config.stash[SETTINGS_KEY]
+        template = display_path(self.path)
         problems = check(
-            display_path(self.path),
+            template,
             settings.variables,
             settings.var_files,
             self.store.run,
@@ -57,7 +63,7 @@ class ValidateItem(ImagebuildItem):
             settings.except_,
         )
         if problems:
-            raise TemplateError(problems)
+            raise TemplateError(problems, str(template))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"{self.path.name}::validate"

@@ -47,6 +47,9 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+MAX_EXPRESSION_DEPTH = 100
+"""Parentheses nested deeper than this are refused, as newer Go versions do past 10000."""
+
 _COMMENT = re.compile(r"(?:- )?/\*.*\*/(?: -)?", re.DOTALL)
 _STRING_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 
@@ -69,7 +72,14 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: _STRING_ESCAPES.get(m.group(1), m.group(1)), text[1:-1])
 
 
-def _parse_pipeline(tokens: list[tuple[str, str]], pos: int) -> tuple[list[list[Any]], int]:
+def _parse_pipeline(
+    tokens: list[tuple[str, str]], pos: int, depth: int = 0
+) -> tuple[list[list[Any]], int]:
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise RenderError(
+            f"template: root:1: max expression depth exceeded (more than {MAX_EXPRESSION_DEPTH} "
+            "nested parentheses)"
+        )
     commands: list[list[Any]] = [[]]
     while pos < len(tokens):
         kind, text = tokens[pos]
@@ -79,7 +89,7 @@ def _parse_pipeline(tokens: list[tuple[str, str]], pos: int) -> tuple[list[list[
         if kind == "punct" and text == "|":
             commands.append([])
         elif kind == "punct" and text == "(":
-            inner, pos = _parse_pipeline(tokens, pos)
+            inner, pos = _parse_pipeline(tokens, pos, depth + 1)
             if pos >= len(tokens):
                 raise RenderError("unclosed left paren")
             pos += 1
@@ -243,8 +253,14 @@ def _split_action(text: str, start: int) -> tuple[str, int]:
 
 
 def _quoted(text: str) -> str:
-    """A template string shown inside a one-line error message."""
+    """A template string shown inside a one-line error message (a long one cut short)."""
+    if len(text) > _QUOTED_WIDTH:
+        half = _QUOTED_WIDTH // 2
+        text = f"{text[:half]}...{text[-half:]}"
     return '"' + text.replace("\r", "\\r").replace("\n", "\\n") + '"'
+
+
+_QUOTED_WIDTH = 120
 
 
 def _strip_trim_markers(action: str) -> str:
