@@ -8,6 +8,23 @@ from collections.abc import Iterator
 import pytest
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=0,
+        metavar="N",
+        help="examples per fuzz test in tests/test_fuzz.py (default: a short run); the same "
+        "as IMAGEBUILD_FUZZ_EXAMPLES=N.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # test_fuzz.py reads the count when it is imported, after this.
+    if config.getoption("fuzz_examples", 0):
+        os.environ["IMAGEBUILD_FUZZ_EXAMPLES"] = str(config.getoption("fuzz_examples"))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     previous = os.environ.get("IMAGEBUILD_STATE_DIR")

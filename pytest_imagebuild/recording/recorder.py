@@ -6,7 +6,6 @@ options and never ask whether they are replaying.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,9 +17,11 @@ from typing import Any
 import vcr
 from vcr.errors import CannotOverwriteExistingCassetteException
 
+from ..bounded_read import read_text_bounded
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
 from ..template import RunContext
+from ..template.jsonsource import parse_json
 from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
 from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
@@ -57,9 +58,9 @@ class TemplateRun:
 def builder_types(template: Path) -> set[str]:
     """The builder types of a template file, read leniently (validation reports problems)."""
     try:
-        data = json.loads(template.read_text(encoding="utf-8"))
+        data, _ = parse_json(read_text_bounded(template), str(template))
         return {str(b.get("type")) for b in data.get("builders", []) if isinstance(b, dict)}
-    except (OSError, ValueError, AttributeError):
+    except (ImagebuildError, ValueError, AttributeError, TypeError):
         return set()
 
 
@@ -126,12 +127,20 @@ class CassetteRecorder:
             for cassette in sorted(folder.glob("*/build.yaml")):
                 meta = read_metadata(cassette).get(METADATA_KEY)
                 if isinstance(meta, dict) and "started" in meta:
-                    started = datetime.fromtimestamp(int(meta["started"]), tz=timezone.utc)
-                    return TemplateRun(
-                        RunContext.create(seed, started),
-                        {str(k): str(v) for k, v in (meta.get("variables") or {}).items()},
-                        {str(k): str(v) for k, v in (meta.get("endpoints") or {}).items()},
-                    )
+                    try:
+                        started = datetime.fromtimestamp(int(meta["started"]), tz=timezone.utc)
+                        return TemplateRun(
+                            RunContext.create(seed, started),
+                            {str(k): str(v) for k, v in (meta.get("variables") or {}).items()},
+                            {str(k): str(v) for k, v in (meta.get("endpoints") or {}).items()},
+                        )
+                    except (TypeError, ValueError, AttributeError, OverflowError, OSError):
+                        raise CassetteError(
+                            f"{cassette}: this cassette cannot be replayed: its '{METADATA_KEY}' "
+                            "metadata is not what a recording writes (started, variables, "
+                            "endpoints). Re-record it with --record-mode=rewrite (and "
+                            "credentials), or restore it from version control."
+                        ) from None
         return TemplateRun(RunContext.create(seed))
 
     def metadata(self, run: TemplateRun, sensitive: dict[str, str], endpoints: dict[str, str]):

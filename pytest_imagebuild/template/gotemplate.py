@@ -50,6 +50,10 @@ _TOKEN = re.compile(
 MAX_EXPRESSION_DEPTH = 100
 """Parentheses nested deeper than this are refused, as newer Go versions do past 10000."""
 
+MAX_RENDERED_CHARS = 4 * 1024 * 1024
+"""The most characters the actions of one string may add: variables that repeat each other
+twice over double with every step, and would otherwise exhaust memory."""
+
 _COMMENT = re.compile(r"(?:- )?/\*.*\*/(?: -)?", re.DOTALL)
 _STRING_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 
@@ -132,6 +136,7 @@ class Renderer:
             return text
         out: list[str] = []
         pos = 0
+        size = 0
         while True:
             start = text.find("{{", pos)
             if start == -1:
@@ -152,6 +157,12 @@ class Renderer:
             if action.endswith(" -"):
                 pos = len(text) - len(text[pos:].lstrip())
             out.append(rendered)
+            size += len(rendered)
+            if size > MAX_RENDERED_CHARS:
+                raise RenderError(
+                    f"its actions render to more than {MAX_RENDERED_CHARS} characters "
+                    f"(in {_quoted(text)})"
+                )
 
     def _action(self, action: str) -> str:
         if _COMMENT.fullmatch(action):

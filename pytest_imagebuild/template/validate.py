@@ -80,7 +80,14 @@ def _check_section(
         )
         return
     if type_name in known_fields:
-        check_fields(config, {**known_fields[type_name], **extra_fields}, path, report, type_name)
+        known = {**known_fields[type_name], **extra_fields}
+        check_fields(config, known, path, report, type_name)
+        # Rules see only values of the right type: a wrong one is reported above already.
+        config = {
+            key: value
+            for key, value in config.items()
+            if not type_error(value, known.get(key.lower(), "any"))
+        }
     rule = rules.get(type_name) if rendered else None
     if rule and kind == "builder":
         rule(config, path, report, build_name)
