@@ -12,7 +12,10 @@ import pytest
 
 from pytest_imagebuild import bounded_read
 from pytest_imagebuild.errors import Problem, TemplateError
-from pytest_imagebuild.template import check
+from pytest_imagebuild.recording.cassettes import CassetteError, read_cassette
+from pytest_imagebuild.recording.recorder import builder_types
+from pytest_imagebuild.template import RunContext, check
+from pytest_imagebuild.template.functions import base_functions
 from pytest_imagebuild.template.gotemplate import Renderer, RenderError
 from pytest_imagebuild.template.jsonsource import MAX_DEPTH, parse_json
 
@@ -257,3 +260,47 @@ def test_a_state_dir_that_is_a_file_is_a_usage_error(pytester, monkeypatch, unde
     assert f"IMAGEBUILD_STATE_DIR={given}: run journals cannot be kept there" in output
     assert "Traceback" not in output
     assert len(output.splitlines()) < 10
+
+
+def test_a_wrong_type_is_reported_and_never_reaches_the_builder_rules(tmp_path):
+    path = tmp_path / "t.json"
+    builder = {"type": "azure-arm", "azure_tag": True, "plan_info": "x", "azure_tags": 5}
+    path.write_text(json.dumps({"builders": [builder]}))
+    problems = [str(p) for p in check(path)]
+    assert any("'azure_tag' expected a list of objects" in p for p in problems), problems
+
+
+def test_variables_doubling_each_other_stop_at_the_render_limit(tmp_path):
+    variables = {"v0": "x" * 16}
+    for i in range(1, 40):
+        variables[f"v{i}"] = f"{{{{user `v{i - 1}`}}}}{{{{user `v{i - 1}`}}}}"
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"variables": variables, "builders": [QEMU]}))
+    problems = check(path)
+    assert any("render to more than" in p.message for p in problems), problems
+
+
+def test_replace_all_refuses_a_result_that_grows_without_bound():
+    big = '"' + "y" * 1000 + '"'
+    action = f'{{{{ replace_all "" {big} (replace_all "" {big} (replace_all "" {big} {big})) }}}}'
+    renderer = Renderer(base_functions(RunContext.create(), Path(".")), {}, {})
+    with pytest.raises(RenderError, match="would grow by more than"):
+        renderer.render(action)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["!!timestamp 2020-99-99version: 1\n", "a: " + "9" * 5000, "[" * 100000],
+)
+def test_a_cassette_pyyaml_cannot_build_is_a_cassette_error(tmp_path, text):
+    cassette = tmp_path / "build.yaml"
+    cassette.write_text(text)
+    with pytest.raises(CassetteError, match=r"this cassette cannot be replayed: .*invalid YAML"):
+        read_cassette(cassette)
+
+
+def test_sniffing_builder_types_of_a_deeply_nested_template_is_no_crash(tmp_path):
+    path = tmp_path / "t.json"
+    deep = "[" * 100000 + "]" * 100000
+    path.write_text('{"builders": [{"type": "azure-arm"}], "x": ' + deep + "}")
+    assert builder_types(path) == set()

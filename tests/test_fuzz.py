@@ -238,37 +238,37 @@ def pathological(draw: st.DrawFn) -> str:
 # --- templates and variable files, through the library -----------------------------------------
 
 
-@fuzz(60)
+@fuzz(150)
 @given(text=json_ish_text)
 def test_json_ish_text_is_problems_not_a_crash(fuzz_root: Path, text: str) -> None:
     check_text(fuzz_root, text)
 
 
-@fuzz(60)
+@fuzz(150)
 @given(data=templates)
 def test_wrong_types_for_known_keys_are_problems(fuzz_root: Path, data: dict[str, Any]) -> None:
     check_text(fuzz_root, json.dumps(data))
 
 
-@fuzz(40)
+@fuzz(100)
 @given(text=mutated_examples())
 def test_damaged_examples_are_problems(fuzz_root: Path, text: str) -> None:
     check_text(fuzz_root, text)
 
 
-@fuzz(15)
+@fuzz(25)
 @given(text=pathological())
 def test_pathological_templates_are_problems(fuzz_root: Path, text: str) -> None:
     check_text(fuzz_root, text)
 
 
-@fuzz(40)
+@fuzz(100)
 @given(var_file=st.one_of(json_ish_text, json_values.map(json.dumps), st.binary(max_size=50)))
 def test_bad_var_files_are_problems(fuzz_root: Path, var_file: str | bytes) -> None:
     check_text(fuzz_root, GOOD, var_file)
 
 
-@fuzz(60)
+@fuzz(150)
 @given(action=action_text)
 def test_template_functions_with_garbage_args_are_render_errors(action: str) -> None:
     functions = base_functions(RunContext.create(), Path("."))
@@ -375,13 +375,13 @@ def replay(root: Path, text: str) -> None:
         assert listing(folder) == before
 
 
-@fuzz(50)
+@fuzz(100)
 @given(text=yaml_ish_text)
 def test_malformed_yaml_cassettes_are_cassette_errors(fuzz_root: Path, text: str) -> None:
     replay(fuzz_root, text)
 
 
-@fuzz(50)
+@fuzz(100)
 @given(text=cassette_documents())
 def test_misshapen_cassettes_are_cassette_errors(fuzz_root: Path, text: str) -> None:
     replay(fuzz_root, text)
