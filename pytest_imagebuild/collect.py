@@ -20,7 +20,12 @@ def template_items(node: pytest.Collector) -> Iterator[pytest.Item]:
     """``<template>::validate`` and one ``<template>::build[<name>]`` per selected build."""
     yield ValidateItem.from_parent(node, name="validate")
     settings = node.config.stash[SETTINGS_KEY]
-    template = node.config.stash[STORE_KEY].load(node.path).template
+    try:
+        template = node.config.stash[STORE_KEY].load(node.path).template
+    except Exception:
+        # A collection error would stop the whole session; the validate item asks again and
+        # reports what went wrong there.
+        template = None
     for name in template.build_names if template else []:
         if settings.selects(name):
             yield BuildItem.from_parent(node, name=f"build[{name}]", build_name=name)
@@ -60,9 +65,9 @@ class ValidateItem(ImagebuildItem):
     """``packer validate`` for one template, with every problem reported at once."""
 
     def runtest(self) -> None:
-        problems = self.store.load(self.path).problems
-        if problems:
-            raise TemplateError(problems)
+        loaded = self.store.load(self.path)
+        if loaded.problems:
+            raise TemplateError(loaded.problems, loaded.shown)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"{self.path.name}::validate"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +124,8 @@ class Settings:
         return cls(
             templates=expand_templates(patterns, base),
             variables=variables,
-            var_files=tuple(Path(f).resolve() for f in option.image_var_file),
+            # abspath, not resolve(): /dev/fd/N from a shell's <(...) must keep naming the pipe
+            var_files=tuple(Path(os.path.abspath(f)) for f in option.image_var_file),
             only=_names(option.image_only),
             except_=_names(option.image_except),
             on_error=option.image_on_error or config.getini("image_on_error") or "cleanup",

@@ -37,10 +37,11 @@ class LoadedTemplate:
 
     template: Template | None
     problems: list[Problem]
+    shown: str = ""  # the path as messages show it
 
     def valid(self) -> Template:
         if self.template is None or self.problems:
-            raise TemplateError(self.problems)
+            raise TemplateError(self.problems, self.shown or None)
         return self.template
 
 
@@ -89,7 +90,7 @@ class ImageStore:
             template, problems = read_template(shown, variables, settings.var_files, recorded.run)
         if template is not None:
             problems = problems + validate_template(template, settings.only, settings.except_)
-        return LoadedTemplate(template, problems)
+        return LoadedTemplate(template, problems, str(shown))
 
     def template(self, path: Path) -> Template:
         """The parsed, validated template; raises the same TemplateError every time."""

@@ -15,6 +15,32 @@ import pytest
 from standin import Standin, start_standin
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=0,
+        metavar="N",
+        help="examples per fuzz test in tests/test_fuzz.py (default: a short run); the same "
+        "as IMAGEBUILD_FUZZ_EXAMPLES=N.",
+    )
+
+
+@pytest.hookimpl(trylast=True)  # after the tmp_path plugin made its factory
+def pytest_configure(config: pytest.Config) -> None:
+    # test_fuzz.py reads the count when it is imported, after this.
+    if config.getoption("fuzz_examples", 0):
+        os.environ["IMAGEBUILD_FUZZ_EXAMPLES"] = str(config.getoption("fuzz_examples"))
+    # Hypothesis's caches go to the base temp, not .hypothesis/ in the working directory.
+    factory = getattr(config, "_tmp_path_factory", None)
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:
+        return
+    if factory is not None:
+        set_hypothesis_home_dir(str(factory.getbasetemp() / "hypothesis"))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     previous = os.environ.get("IMAGEBUILD_STATE_DIR")

@@ -12,7 +12,7 @@ from ..catalogue import catalogue
 from ..errors import ImagebuildError
 from ..template.durations import parse_duration
 from .janitor import Janitor
-from .journal import journal_dir, state_dir
+from .journal import checked_state_dir, journal_dir
 from .summary import render
 
 
@@ -41,7 +41,7 @@ def older_than_seconds(text: str) -> float | None:
 def run_janitor(request: JanitorRequest, out: TextIO | None = None) -> int:
     """List (or with yes, delete) leftovers; 0 when nothing failed, 1 otherwise."""
     out = out or sys.stdout
-    root = state_dir(request.state_dir or None)
+    root = checked_state_dir(request.state_dir or None)
     settings = request.settings
     if settings is None:  # as a test run would read them: the providers' option defaults
         settings = catalogue().provider_settings(None)

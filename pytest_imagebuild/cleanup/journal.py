@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import ImagebuildError
 from . import pids
 
 STATE_ENV = "IMAGEBUILD_STATE_DIR"
@@ -33,6 +34,32 @@ def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
         return Path(os.environ[STATE_ENV]).expanduser()
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "pytest-imagebuild"
+
+
+def checked_state_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """state_dir(), or ImagebuildError naming the setting when it cannot hold journals."""
+    root = state_dir(override)
+    existing = root
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_dir():
+        if os.access(existing, os.W_OK | os.X_OK):
+            return root
+        reason = f"{existing} is not writable"
+    elif existing == root:
+        reason = "it exists and is not a directory"
+    else:
+        reason = f"{existing} is not a directory"
+    if override:
+        setting = f"--image-state-dir (--state-dir) {root}"
+    elif os.environ.get(STATE_ENV):
+        setting = f"{STATE_ENV}={os.environ[STATE_ENV]}"
+    else:
+        setting = f"the default state directory {root} (from XDG_STATE_HOME or HOME)"
+    raise ImagebuildError(
+        f"{setting}: run journals cannot be kept there: {reason}. Point it at a directory "
+        f"(created if missing) with {STATE_ENV} or --image-state-dir."
+    )
 
 
 def journal_dir(root: Path) -> Path:

@@ -17,7 +17,7 @@ from ..errors import ImagebuildError
 from . import signals
 from .command import JanitorRequest, run_janitor
 from .janitor import Janitor
-from .journal import Journal, Owner, state_dir
+from .journal import Journal, Owner, checked_state_dir
 from .summary import render
 
 SESSION_KEY = "imagebuild_session"
@@ -77,7 +77,11 @@ def start_journal(config: pytest.Config, run_id: str) -> Journal:
     session = workerinput.get(SESSION_KEY) or f"{run_id}-{os.getpid()}"
     worker = workerinput.get("workerid", "")
     owner = Owner.current(run_id, session, worker)
-    journal = Journal(state_dir(config.option.image_state_dir or None), owner)
+    try:
+        root = checked_state_dir(config.option.image_state_dir or None)
+    except ImagebuildError as error:
+        raise pytest.UsageError(str(error)) from None
+    journal = Journal(root, owner)
     config.pluginmanager.register(RunCleanup(journal), "imagebuild-cleanup")
     return journal
 

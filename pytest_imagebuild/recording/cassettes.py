@@ -3,6 +3,7 @@ before anything is written."""
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import yaml
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.serialize import deserialize, serialize
 
+from ..bounded_read import InputFileError, read_text_bounded
 from ..errors import ImagebuildError
 from ..secrets import encoded_forms
 from ..template.names import template_stem
@@ -63,11 +65,13 @@ def check_cassette(path: Path, data: Any) -> None:
 
 def read_cassette(path: Path) -> dict[str, Any]:
     """The parsed cassette, or CassetteError naming the file, line and problem."""
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, "no such cassette", str(path))
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_text_bounded(path)
+    except InputFileError as error:
+        raise _problem(path, f"it cannot be read ({error.reason})") from None
+    except UnicodeDecodeError as error:
         raise _problem(path, f"it cannot be read ({error})") from None
     try:
         data = yaml.safe_load(text)
@@ -76,6 +80,11 @@ def read_cassette(path: Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise _problem(path, f"{where}invalid YAML ({problem})") from None
+    except RecursionError:
+        raise _problem(path, "invalid YAML (nested too deeply to read)") from None
+    except Exception as error:  # a value PyYAML can tag but not build: a huge int, a bad date
+        detail = f"{type(error).__name__}: {error}"[:200]
+        raise _problem(path, f"invalid YAML value ({detail})") from None
     check_cassette(path, data)
     return data
 
@@ -106,7 +115,11 @@ class ScrubbedPersister:
         if not path.is_file():
             raise CassetteNotFoundError()
         data = read_cassette(path)
-        return deserialize(yaml.safe_dump(data), serializer)
+        try:
+            return deserialize(yaml.safe_dump(data), serializer)
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            detail = f"an interaction is not as vcrpy writes it ({type(error).__name__}: {error})"
+            raise _problem(path, detail[:300]) from None
 
     def save_cassette(self, cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
         path = Path(cassette_path)

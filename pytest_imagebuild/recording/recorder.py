@@ -115,12 +115,20 @@ class CassetteRecorder:
             for cassette in sorted(folder.glob("*/build.yaml")):
                 meta = read_metadata(cassette).get(METADATA_KEY)
                 if isinstance(meta, dict) and "started" in meta:
-                    started = datetime.fromtimestamp(int(meta["started"]), tz=timezone.utc)
-                    return TemplateRun(
-                        RunContext.create(seed, started),
-                        {str(k): str(v) for k, v in (meta.get("variables") or {}).items()},
-                        {str(k): str(v) for k, v in (meta.get("endpoints") or {}).items()},
-                    )
+                    try:
+                        started = datetime.fromtimestamp(int(meta["started"]), tz=timezone.utc)
+                        return TemplateRun(
+                            RunContext.create(seed, started),
+                            {str(k): str(v) for k, v in (meta.get("variables") or {}).items()},
+                            {str(k): str(v) for k, v in (meta.get("endpoints") or {}).items()},
+                        )
+                    except (TypeError, ValueError, AttributeError, OverflowError, OSError):
+                        raise CassetteError(
+                            f"{cassette}: this cassette cannot be replayed: its '{METADATA_KEY}' "
+                            "metadata is not what a recording writes (started, variables, "
+                            "endpoints). Re-record it with --image-record-mode=rewrite (and "
+                            "credentials), or restore it from version control."
+                        ) from None
         return TemplateRun(RunContext.create(seed))
 
     def metadata(self, run: TemplateRun, sensitive: dict[str, str], endpoints: dict[str, str]):

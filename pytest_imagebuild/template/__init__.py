@@ -45,5 +45,5 @@ def load_template(
     if template is not None:
         problems += validate_template(template, only, except_)
     if problems or template is None:
-        raise TemplateError(problems)
+        raise TemplateError(problems, str(path))
     return template

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .gotemplate import Deferred, Function, RenderError
+from .gotemplate import MAX_RENDERED_CHARS, Deferred, Function, RenderError
 
 PACKER_COMPAT_VERSION = "1.6.6"
 
@@ -129,7 +129,18 @@ def _split(text: str, separator: str, index: int) -> str:
 
 def _replace(old: str, new: str, count: int, text: str) -> str:
     times = _integer(count)
-    return str(text).replace(str(old), str(new), times if times >= 0 else -1)
+    return _bounded_replace(str(text), str(old), str(new), times if times >= 0 else -1)
+
+
+def _bounded_replace(text: str, old: str, new: str, times: int = -1) -> str:
+    """str.replace, refused before it starts when the result would exceed the render limit
+    (replacing "" with a long string inside another replace grows without bound)."""
+    occurrences = text.count(old) if old else len(text) + 1
+    if times >= 0:
+        occurrences = min(occurrences, times)
+    if occurrences * (len(new) - len(old)) > MAX_RENDERED_CHARS:
+        raise RenderError(f"the result would grow by more than {MAX_RENDERED_CHARS} characters")
+    return text.replace(old, new, times)
 
 
 def _strftime(fmt: str, moment: datetime) -> str:
@@ -187,7 +198,7 @@ def base_functions(
         **_build_functions(build or {}, section),
         "split": _split,
         "replace": _replace,
-        "replace_all": lambda old, new, text: str(text).replace(str(old), str(new)),
+        "replace_all": lambda old, new, text: _bounded_replace(str(text), str(old), str(new)),
         "lower": lambda text: str(text).lower(),
         "upper": lambda text: str(text).upper(),
         "packer_version": lambda: PACKER_COMPAT_VERSION,

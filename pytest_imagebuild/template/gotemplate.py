@@ -47,6 +47,13 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+MAX_EXPRESSION_DEPTH = 100
+"""Parentheses nested deeper than this are refused, as newer Go versions do past 10000."""
+
+MAX_RENDERED_CHARS = 4 * 1024 * 1024
+"""The most characters the actions of one string may add: variables that repeat each other
+twice over double with every step, and would otherwise exhaust memory."""
+
 _COMMENT = re.compile(r"(?:- )?/\*.*\*/(?: -)?", re.DOTALL)
 _STRING_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 
@@ -69,7 +76,14 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: _STRING_ESCAPES.get(m.group(1), m.group(1)), text[1:-1])
 
 
-def _parse_pipeline(tokens: list[tuple[str, str]], pos: int) -> tuple[list[list[Any]], int]:
+def _parse_pipeline(
+    tokens: list[tuple[str, str]], pos: int, depth: int = 0
+) -> tuple[list[list[Any]], int]:
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise RenderError(
+            f"template: root:1: max expression depth exceeded (more than {MAX_EXPRESSION_DEPTH} "
+            "nested parentheses)"
+        )
     commands: list[list[Any]] = [[]]
     while pos < len(tokens):
         kind, text = tokens[pos]
@@ -79,7 +93,7 @@ def _parse_pipeline(tokens: list[tuple[str, str]], pos: int) -> tuple[list[list[
         if kind == "punct" and text == "|":
             commands.append([])
         elif kind == "punct" and text == "(":
-            inner, pos = _parse_pipeline(tokens, pos)
+            inner, pos = _parse_pipeline(tokens, pos, depth + 1)
             if pos >= len(tokens):
                 raise RenderError("unclosed left paren")
             pos += 1
@@ -122,6 +136,7 @@ class Renderer:
             return text
         out: list[str] = []
         pos = 0
+        size = 0
         while True:
             start = text.find("{{", pos)
             if start == -1:
@@ -142,6 +157,12 @@ class Renderer:
             if action.endswith(" -"):
                 pos = len(text) - len(text[pos:].lstrip())
             out.append(rendered)
+            size += len(rendered)
+            if size > MAX_RENDERED_CHARS:
+                raise RenderError(
+                    f"its actions render to more than {MAX_RENDERED_CHARS} characters "
+                    f"(in {_quoted(text)})"
+                )
 
     def _action(self, action: str) -> str:
         if _COMMENT.fullmatch(action):
@@ -243,8 +264,14 @@ def _split_action(text: str, start: int) -> tuple[str, int]:
 
 
 def _quoted(text: str) -> str:
-    """A template string shown inside a one-line error message."""
+    """A template string shown inside a one-line error message (a long one cut short)."""
+    if len(text) > _QUOTED_WIDTH:
+        half = _QUOTED_WIDTH // 2
+        text = f"{text[:half]}...{text[-half:]}"
     return '"' + text.replace("\r", "\\r").replace("\n", "\\n") + '"'
+
+
+_QUOTED_WIDTH = 120
 
 
 def _strip_trim_markers(action: str) -> str:

@@ -1,12 +1,17 @@
 """JSON parsing that remembers the line of every key, so errors can point into the file.
 
-The standard library's decoder forgets positions; templates are small, so a plain
-recursive-descent parser is fast enough and lets us explain typographic quotes precisely.
+The standard library's decoder forgets positions; a plain recursive-descent parser lets us
+explain typographic quotes precisely. It stays linear in the size of the file (lines are
+found by bisecting a table of line starts) and refuses, as a located syntax error, what
+would otherwise crash later: nesting deeper than ``MAX_DEPTH`` and numbers beyond the range
+of Go's float64, which is how Packer's decoder reads them.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +30,17 @@ TYPOGRAPHIC_QUOTES = {
 }
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')  # string content up to a quote, escape or control
+_LINE_BREAK = re.compile("\n")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+MAX_DEPTH = 100
+"""Objects and arrays nested deeper than this are refused (Go's decoder stops at 10000)."""
+
+# An error shows the offending line; a longer one is cut to this many characters around it.
+_SHOWN_WIDTH = 100
 
 
 def format_path(path: JsonPath) -> str:
@@ -67,27 +82,38 @@ class _Parser:
         self.text = text
         self.pos = 0
         self.source = source
+        self.depth = 0
+        self.line_starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
 
     def fail(self, message: str, pos: int | None = None) -> TemplateError:
         pos = self.pos if pos is None else pos
-        line = self.text.count("\n", 0, pos) + 1
-        start = self.text.rfind("\n", 0, pos) + 1
+        line = self.line_at(pos)
+        start = self.line_starts[line - 1]
         end = self.text.find("\n", pos)
         text_line = self.text[start : end if end != -1 else len(self.text)]
         column = pos - start + 1
-        shown = text_line.expandtabs(1)
-        caret = " " * (column - 1) + "^"
+        shown, offset = _clip(text_line.expandtabs(1), column - 1)
+        caret = " " * offset + "^"
         detail = f"{message} at line {line}, column {column}:\n      {shown}\n      {caret}"
         return TemplateError([Problem(self.source.file, line, "", detail)])
 
+    def line_at(self, pos: int) -> int:
+        return bisect_right(self.line_starts, pos)
+
     def line(self) -> int:
-        return self.text.count("\n", 0, self.pos) + 1
+        return self.line_at(self.pos)
 
     def skip_ws(self) -> None:
-        text, pos = self.text, self.pos
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        self.pos = pos
+        self.pos = _WHITESPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(
+                f"JSON syntax error: objects and arrays nested more than {MAX_DEPTH} deep "
+                "(pytest-imagebuild's limit; Packer's decoder stops at 10000 with "
+                "'exceeded max depth')"
+            )
 
     def unexpected(self, expected: str) -> TemplateError:
         if self.pos >= len(self.text):
@@ -120,17 +146,32 @@ class _Parser:
                 return result
         match = _NUMBER.match(self.text, self.pos)
         if match:
-            self.pos = match.end()
-            number = match.group()
-            return float(number) if any(c in number for c in ".eE") else int(number)
+            return self.number(match)
         raise self.unexpected("a value")
 
+    def number(self, match: re.Match[str]) -> int | float:
+        """Packer decodes numbers into Go's float64: one beyond its range is an error there."""
+        number = match.group()
+        value = float(number)  # never raises: too large becomes inf, too small 0.0
+        if math.isinf(value):
+            shown = number if len(number) <= 40 else f"{number[:20]}...{number[-10:]}"
+            raise self.fail(
+                f"json: cannot unmarshal number {shown} into Go value of type float64 "
+                f"(it is beyond the range of a 64-bit float; {len(number)} characters)"
+            )
+        self.pos = match.end()
+        if any(c in number for c in ".eE"):
+            return value
+        return int(number)  # at most 309 digits here, as value is finite
+
     def object(self, path: JsonPath) -> dict[str, Any]:
+        self.nest()
         self.pos += 1
         result: dict[str, Any] = {}
         self.skip_ws()
         if self.text.startswith("}", self.pos):
             self.pos += 1
+            self.depth -= 1
             return result
         while True:
             self.skip_ws()
@@ -152,15 +193,18 @@ class _Parser:
                 continue
             if self.text.startswith("}", self.pos):
                 self.pos += 1
+                self.depth -= 1
                 return result
             raise self.unexpected("',' or '}' after an object member")
 
     def array(self, path: JsonPath) -> list[Any]:
+        self.nest()
         self.pos += 1
         result: list[Any] = []
         self.skip_ws()
         if self.text.startswith("]", self.pos):
             self.pos += 1
+            self.depth -= 1
             return result
         while True:
             result.append(self.value((*path, len(result))))
@@ -170,6 +214,7 @@ class _Parser:
                 continue
             if self.text.startswith("]", self.pos):
                 self.pos += 1
+                self.depth -= 1
                 return result
             raise self.unexpected("',' or ']' after an array element")
 
@@ -179,9 +224,7 @@ class _Parser:
         parts: list[str] = []
         text = self.text
         while True:
-            end = self.pos
-            while end < len(text) and text[end] not in '"\\\n' and text[end] >= " ":
-                end += 1
+            end = _PLAIN.match(text, self.pos).end()  # type: ignore[union-attr]
             parts.append(text[self.pos : end])
             self.pos = end
             if end >= len(text) or text[end] == "\n":
@@ -206,6 +249,20 @@ class _Parser:
                 self.pos = end + 2
             else:
                 raise self.fail(f"JSON syntax error: invalid escape '\\{escape}'", end)
+
+
+def _clip(line: str, index: int) -> tuple[str, int]:
+    """A long line cut to a window around index, and where index falls in the window."""
+    if len(line) <= _SHOWN_WIDTH:
+        return line, index
+    start = max(0, min(index - _SHOWN_WIDTH // 2, len(line) - _SHOWN_WIDTH))
+    shown = line[start : start + _SHOWN_WIDTH]
+    offset = index - start
+    if start > 0:
+        shown, offset = "..." + shown, offset + 3
+    if start + _SHOWN_WIDTH < len(line):
+        shown += "..."
+    return shown, offset
 
 
 def parse_json(text: str, file: str) -> tuple[Any, SourceMap]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..bounded_read import InputFileError, read_text_bounded
 from ..errors import Problem, TemplateError
 from .durations import parse_duration
 from .functions import PACKER_COMPAT_VERSION, RunContext
@@ -357,9 +358,9 @@ def read_template(
         return read_hcl2_template(path, variables, var_files, run, environ)
     label = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        return None, [Problem(label, None, "", f"cannot read template: {error.strerror}")]
+        text = read_text_bounded(path)
+    except InputFileError as error:
+        return None, [Problem(label, None, "", f"cannot read template: {error.reason}")]
     except UnicodeDecodeError as error:
         return None, [Problem(label, None, "", f"template is not UTF-8 text: {error.reason}")]
     try:

@@ -139,6 +139,13 @@ def _check_section(
             tables.deprecated(type_name),
             tables.nested(type_name),
         )
+        # Rules see only values of the right type: a wrong one is reported above already.
+        every = {**known, **extra_fields}
+        config = {
+            key: value
+            for key, value in config.items()
+            if not type_error(value, every.get(key.lower(), "any"))
+        }
     rule = tables.rule(type_name) if rendered else None
     if rule and kind == "builder":
         rule(config, path, report, build_name)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..bounded_read import InputFileError, read_text_bounded
 from ..errors import Problem, TemplateError
 from .functions import NETWORK_FUNCTIONS, VARIABLES, RunContext, base_functions, env_function
 from .gotemplate import Renderer, RenderError
@@ -37,9 +38,12 @@ class Variables:
 def read_var_file(path: Path) -> tuple[dict[str, str], list[Problem]]:
     """Read a JSON var file (``-var-file``): an object of names to string values."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        return {}, [Problem(str(path), None, "", f"cannot read variable file: {error.strerror}")]
+        text = read_text_bounded(path)
+    except InputFileError as error:
+        return {}, [Problem(str(path), None, "", f"cannot read variable file: {error.reason}")]
+    except UnicodeDecodeError as error:
+        reason = f"variable file is not UTF-8 text: {error.reason}"
+        return {}, [Problem(str(path), None, "", reason)]
     try:
         data, source = parse_json(text, str(path))
     except TemplateError as error:
@@ -49,11 +53,23 @@ def read_var_file(path: Path) -> tuple[dict[str, str], list[Problem]]:
     values: dict[str, str] = {}
     problems: list[Problem] = []
     for name, value in data.items():
-        if isinstance(value, (dict, list)):
-            problems.append(source.problem((name,), "variable values must be strings"))
+        if value is None or isinstance(value, str):
+            values[name] = _as_string(value)  # Go's decoder leaves a string empty for null
         else:
-            values[name] = _as_string(value)
+            go_kind = _GO_KINDS.get(type(value), "number")
+            problems.append(
+                source.problem(
+                    (name,),
+                    f"variable values must be strings, got {describe(value)}"
+                    + ("" if isinstance(value, (dict, list)) else "; write it in quotes")
+                    + f" (Packer: json: cannot unmarshal {go_kind} into Go value of type string)",
+                )
+            )
     return values, problems
+
+
+# What Go's JSON decoder calls each kind of value in "cannot unmarshal <kind>".
+_GO_KINDS = {bool: "bool", dict: "object", list: "array"}
 
 
 def _as_string(value: Any) -> str:
