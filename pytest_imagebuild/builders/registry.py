@@ -10,6 +10,7 @@ from .base import Builder, BuilderNotAvailable
 BUILDERS: dict[str, str] = {
     "azure-arm": "pytest_imagebuild.builders.azure_arm.builder:AzureArmBuilder",
     "qemu": "pytest_imagebuild.builders.qemu.builder:QemuBuilder",
+    "null": "pytest_imagebuild.null.builder:NullBuilder",
 }
 
 
@@ -19,8 +20,8 @@ def builder_class(type_name: str) -> type[Builder]:
         implemented = ", ".join(sorted(BUILDERS)) or "none yet"
         raise BuilderNotAvailable(
             f"builder type {type_name!r} is not available in pytest-imagebuild "
-            f"(implemented builder types: {implemented}); the template is valid for Packer, "
-            "but this plugin cannot build it."
+            f"(implemented builder types: {implemented}), so it cannot build it; validate "
+            "did not check this builder's keys either (`packer validate` does)."
         )
     module_name, _, class_name = target.partition(":")
     return getattr(importlib.import_module(module_name), class_name)

@@ -60,6 +60,7 @@ class Launcher(Protocol):
 LAUNCHERS: dict[str, str] = {
     "transcend.qemu": "pytest_imagebuild.launchers.qemu:QemuLauncher",
     "Azure.ResourceManagement.VMImage": "pytest_imagebuild.launchers.azure:AzureLauncher",
+    "fnoeding.null": "pytest_imagebuild.null.launcher:NullLauncher",
 }
 
 
