@@ -10,7 +10,8 @@ import pytest
 from .errors import ImagebuildError, TemplateError
 from .settings import Settings, display_path
 from .store import ImageStore
-from .template import check
+from .caveats import warn
+from .template import check_all
 from .template.loader import read_template
 from .template.model import mask
 
@@ -48,7 +49,7 @@ class ValidateItem(ImagebuildItem):
 
     def runtest(self) -> None:
         settings = self.config.stash[SETTINGS_KEY]
-        problems = check(
+        problems = check_all(
             display_path(self.path),
             settings.variables,
             settings.var_files,
@@ -56,8 +57,10 @@ class ValidateItem(ImagebuildItem):
             settings.only,
             settings.except_,
         )
-        if problems:
-            raise TemplateError(problems)
+        warn([problem for problem in problems if problem.warning])
+        errors = [problem for problem in problems if not problem.warning]
+        if errors:
+            raise TemplateError(errors)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"{self.path.name}::validate"

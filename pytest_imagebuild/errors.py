@@ -17,11 +17,17 @@ class Problem:
     line: int | None
     path: str
     message: str
+    # Something Packer accepts that the user should know about: reported, never fails validate.
+    warning: bool = False
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         key = f" {self.path}:" if self.path else ""
         return f"{where}:{key} {self.message}"
+
+
+class Caveat(str):
+    """A problem message that is a warning (see Problem.warning), not an error."""
 
 
 class TemplateError(ImagebuildError):

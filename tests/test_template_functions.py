@@ -133,6 +133,7 @@ def test_undeclared_user_variable_is_reported_with_a_hint(tmp_path):
     _, problems = plan_builds(template)
     assert [p.path for p in problems] == ["builders[0].value"]
     assert "not declared" in problems[0].message
+    assert problems[0].warning, "Packer accepts it: a warning, not an error"
     assert "did you mean 'version'?" in problems[0].message
 
 

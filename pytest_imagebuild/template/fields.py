@@ -192,6 +192,7 @@ BUILDER_FIELDS: dict[str, FieldTypes] = {
         "virtual_network_subnet_name": "str",
         "vm_size": "str",
     },
+    "null": {},  # only the communicator keys (Packer: CommConfig squashed into Config)
     "qemu": {
         "accelerator": "str",
         "boot_command": "[str]",

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem, TemplateError
+from ..errors import Caveat, Problem, TemplateError
 
 JsonPath = tuple[str | int, ...]
 
@@ -59,7 +59,8 @@ class SourceMap:
             path = path[:-1]
 
     def problem(self, path: JsonPath, message: str) -> Problem:
-        return Problem(self.file, self.line_of(path), format_path(path), message)
+        warning = isinstance(message, Caveat)
+        return Problem(self.file, self.line_of(path), format_path(path), message, warning)
 
 
 class _Parser:
