@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from .caveats import warn
 from .errors import ImagebuildError, TemplateError
 from .settings import Settings, display_path
 from .store import ImageStore
-from .caveats import warn
 from .template import check_all
 from .template.loader import read_template
 from .template.model import mask
