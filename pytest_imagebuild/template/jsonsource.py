@@ -63,6 +63,9 @@ class SourceMap:
         return Problem(self.file, self.line_of(path), format_path(path), message, warning)
 
 
+MAX_DEPTH = 100
+
+
 class _Parser:
     def __init__(self, text: str, source: SourceMap):
         self.text = text
@@ -105,6 +108,8 @@ class _Parser:
 
     def value(self, path: JsonPath) -> Any:
         self.skip_ws()
+        if len(path) > MAX_DEPTH:  # no template nests this deep; Python's stack would give out
+            raise self.fail(f"JSON nested deeper than {MAX_DEPTH} levels")
         self.source.lines.setdefault(path, self.line())
         if self.pos >= len(self.text):
             raise self.unexpected("a value")
