@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from .caveats import warn
 from .errors import ImagebuildError, TemplateError
 from .secrets import mask
 from .settings import Settings
@@ -66,8 +67,9 @@ class ValidateItem(ImagebuildItem):
 
     def runtest(self) -> None:
         loaded = self.store.load(self.path)
-        if loaded.problems:
-            raise TemplateError(loaded.problems, loaded.shown)
+        warn([problem for problem in loaded.problems if problem.warning])
+        if loaded.errors:
+            raise TemplateError(loaded.errors, loaded.shown)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"{self.path.name}::validate"

@@ -18,6 +18,8 @@ class Problem:
     line: int | None
     path: str
     message: str
+    # Something Packer accepts that the user should know about: reported, never fails validate.
+    warning: bool = False
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -37,6 +39,10 @@ def printable(text: str, keep_newlines: bool = False) -> str:
         text = f"{text[:half]} ... ({len(text) - 2 * half} characters left out) ... {text[-half:]}"
     text = _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
     return text if keep_newlines else text.replace("\n", "\\n")
+
+
+class Caveat(str):
+    """A problem message that is a warning (see Problem.warning), not an error."""
 
 
 class TemplateError(ImagebuildError):

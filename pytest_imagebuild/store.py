@@ -39,9 +39,14 @@ class LoadedTemplate:
     problems: list[Problem]
     shown: str = ""  # the path as messages show it
 
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that make it unusable (warnings say what Packer would accept)."""
+        return [problem for problem in self.problems if not problem.warning]
+
     def valid(self) -> Template:
-        if self.template is None or self.problems:
-            raise TemplateError(self.problems, self.shown or None)
+        if self.template is None or self.errors:
+            raise TemplateError(self.errors, self.shown or None)
         return self.template
 
 

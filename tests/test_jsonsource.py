@@ -60,3 +60,15 @@ def test_duplicate_keys_are_recorded_with_both_lines():
     _, source = parse_json('{"a": {"b": 1,\n "b": 2},\n "a": 3}', "t.json")
     assert source.duplicates == [(("a", "b"), 1), (("a",), 1)]
     assert source.line_of(("a",)) == 3
+
+
+def test_deep_nesting_is_a_problem_not_a_recursion_error(tmp_path):
+    from pytest_imagebuild.template import check
+
+    path = tmp_path / "t.json"
+    builder = '{"type": "null", "communicator": "none", "ssh_local_tunnels": '
+    path.write_text('{"builders": [' + builder + "[" * 5000 + "]" * 5000 + "}]}")
+    (problem,) = check(path)
+    assert "nested more than 100 deep" in problem.message
+    path.write_text('{"builders": [' + builder + "[" * 95 + "]" * 95 + "}]}")
+    assert all("nested" not in p.message for p in check(path))

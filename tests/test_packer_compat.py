@@ -178,6 +178,19 @@ def test_check_agrees_with_packer(template: Path, monkeypatch: pytest.MonkeyPatc
         assert any(fragment.lower() in line for line in searchable), (
             f"no problem mentions {fragment!r}; packer said: {packer_said}\nours said:\n{shown}"
         )
+    warned = expected.get("warn", [])
+    if warned:
+        from pytest_imagebuild.template import check_all
+
+        warnings = [
+            str(p).replace(p.file, "", 1).lower()
+            for p in check_all(template, variables=expected.get("vars") or None)
+            if p.warning
+        ]
+        for fragment in [warned] if isinstance(warned, str) else warned:
+            assert any(fragment.lower() in line for line in warnings), (
+                f"no warning mentions {fragment!r}; warnings: {warnings}"
+            )
 
 
 @pytest.fixture(scope="module")

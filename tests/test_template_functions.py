@@ -100,7 +100,8 @@ def test_fields_rendered_at_run_time_are_kept(tmp_path):
         ("{{env `HOME`}}", "env vars are not allowed here"),
         ("{{vault `/secret` `key`}}", "Vault secrets is not supported"),
         ("{{split `a-b` `-` 5}}", "index 5 out of range"),
-        ("{{if true}}x{{end}}", "control action {{if}} is not supported"),
+        ("{{define `x`}}x{{end}}", "control action {{define}} is not supported"),
+        ("{{if true}}x", "unexpected EOF"),
         ("{{lower}}", "wrong number of args for lower: want 1 got 0"),
         ("{{isotime `a` `b`}}", "wrong number of args for isotime: want 0 to 1 got 2"),
         ("{{split `a-b` `-` `x`}}", "expected integer; found 'x'"),
@@ -132,6 +133,7 @@ def test_undeclared_user_variable_is_reported_with_a_hint(tmp_path):
     _, problems = plan_builds(template)
     assert [p.path for p in problems] == ["builders[0].value"]
     assert "not declared" in problems[0].message
+    assert problems[0].warning, "Packer accepts it: a warning, not an error"
     assert "did you mean 'version'?" in problems[0].message
 
 

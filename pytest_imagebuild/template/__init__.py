@@ -14,7 +14,15 @@ from .model import BuildPlan, Template
 from .plans import plan_builds
 from .validate import validate_template
 
-__all__ = ["BuildPlan", "RunContext", "Template", "check", "load_template", "plan_builds"]
+__all__ = [
+    "BuildPlan",
+    "RunContext",
+    "Template",
+    "check",
+    "check_all",
+    "load_template",
+    "plan_builds",
+]
 
 
 def check(
@@ -25,7 +33,20 @@ def check(
     only: Sequence[str] = (),
     except_: Sequence[str] = (),
 ) -> list[Problem]:
-    """Every problem of a template, like `packer validate`; an empty list means valid."""
+    """Every error of a template, like `packer validate`; an empty list means valid."""
+    problems = check_all(path, variables, var_files, run, only, except_)
+    return [problem for problem in problems if not problem.warning]
+
+
+def check_all(
+    path: str | Path,
+    variables: Mapping[str, str] | None = None,
+    var_files: Sequence[str | Path] = (),
+    run: RunContext | None = None,
+    only: Sequence[str] = (),
+    except_: Sequence[str] = (),
+) -> list[Problem]:
+    """Every error and warning (Problem.warning) of a template."""
     template, problems = read_template(path, variables, var_files, run)
     if template is None:
         return problems
@@ -44,6 +65,7 @@ def load_template(
     template, problems = read_template(path, variables, var_files, run)
     if template is not None:
         problems += validate_template(template, only, except_)
-    if problems or template is None:
-        raise TemplateError(problems, str(path))
+    errors = [problem for problem in problems if not problem.warning]
+    if errors or template is None:
+        raise TemplateError(errors, str(path))
     return template

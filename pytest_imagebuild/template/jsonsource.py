@@ -15,7 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem, TemplateError
+from ..errors import Caveat, Problem, TemplateError
 
 JsonPath = tuple[str | int, ...]
 
@@ -74,7 +74,11 @@ class SourceMap:
             path = path[:-1]
 
     def problem(self, path: JsonPath, message: str) -> Problem:
-        return Problem(self.file, self.line_of(path), format_path(path), message)
+        warning = isinstance(message, Caveat)
+        return Problem(self.file, self.line_of(path), format_path(path), message, warning)
+
+
+MAX_DEPTH = 100
 
 
 class _Parser:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Caveat, Problem
 from .functions import (
     BUILDER,
     STAGE,
@@ -80,10 +80,11 @@ class SectionRenderer:
         return rendered
 
 
-def _undeclared_message(name: str, known: frozenset[str]) -> str:
-    return (
-        f"{{{{user `{name}`}}}}: variable '{name}' is not declared in 'variables'"
-        f"{did_you_mean(name, known)}; Packer would silently use an empty string"
+def _undeclared_message(name: str, known: frozenset[str]) -> Caveat:
+    """A warning: Packer accepts the template and renders the variable as ''."""
+    return Caveat(
+        f"{{{{user `{name}`}}}}: variable '{name}' is not declared in 'variables' and has no "
+        f"value{did_you_mean(name, known)}; Packer accepts this and uses an empty string"
     )
 
 

@@ -14,6 +14,7 @@ from .model import BuildPlan, ProvisionerSpec, Stage, Template
 from .plans import plan_builds
 from .rules import POST_PROCESSOR_RULES, PROVISIONER_RULES
 from .types import type_error
+from .unchecked import unchecked_types
 
 Report = Callable[[JsonPath, str], None]
 
@@ -220,6 +221,8 @@ def validate_template(
     for plan in plans:
         check_plan(plan, report)
     cleanup = next((plan.error_cleanup for plan in plans if plan.error_cleanup), None)
+    for path, message in unchecked_types(plans, cleanup):
+        report(path, message)
     if cleanup:  # rendered with the first selected build, as Packer runs it after a failure
         _check_section(
             "provisioner",
