@@ -21,11 +21,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from . import native
+from . import native, refusals
 from .arm import Request, Response, check_location
 from .errors import ArmError, invalid_parameter, not_allowed, resource_not_found
 from .powershell import Cancelled, Session
 from .state import PROVIDER_TYPES, Resource
+from .subscription_faults import sku_not_available_error
 from .windows import Disk, WindowsMachine
 
 if TYPE_CHECKING:
@@ -191,6 +192,10 @@ class Compute:
             return self.update_vm(req, res, body, props)
         location = check_location(body.get("location"), VM)
         rid = self.store.rid(group, VM, name)
+        refusals.check_compute_name(VM, name)
+        refusals.check_hardware(props, location)
+        if refusals.RETIRED_SIZE.match(props["hardwareProfile"]["vmSize"]):
+            raise sku_not_available_error(rid, location, self.arm.sub)
         storage = props.setdefault("storageProfile", {})
         image_ref = storage.get("imageReference") or {}
         os_type, image, exact = self.resolve_image(image_ref, location)
@@ -198,7 +203,8 @@ class Compute:
         if runtime.admin_password:
             self.s.admin_passwords.append(runtime.admin_password)
         props["osProfile"].pop("adminPassword", None)  # Azure never returns it; keep it nowhere
-        self.validate_nics(props, rid)
+        for nic in self.validate_nics(props, rid):
+            refusals.check_same_region(nic.id, nic.location, rid, location)
         os_disk = storage.setdefault("osDisk", {})
         disk_name = os_disk.get("name") or f"{name}_OsDisk_1_{uuid.uuid4().hex}"
         disk_id = self.store.rid(group, DISK, disk_name)
@@ -692,6 +698,7 @@ class Compute:
     def put_image(self, req: Request, group: str, name: str, res: Resource | None) -> Response:
         body = req.json()
         location = check_location(body.get("location"), IMAGE)
+        refusals.check_compute_name(IMAGE, name)
         props = copy.deepcopy(body.get("properties") or {})
         source_id = ((props.get("sourceVirtualMachine") or {}).get("id")) or ""
         if not source_id:
