@@ -11,6 +11,7 @@ from .errors import ImagebuildError, TemplateError
 from .settings import Settings, display_path
 from .store import ImageStore
 from .template import check
+from .template.advisories import warn_advisories
 from .template.loader import read_template
 from .template.model import mask
 
@@ -56,6 +57,7 @@ class ValidateItem(ImagebuildItem):
             settings.only,
             settings.except_,
         )
+        warn_advisories(self.path, display_path(self.path), settings.variables, settings.var_files)
         if problems:
             raise TemplateError(problems)
 
