@@ -87,7 +87,12 @@ class AzureLauncher:
             self.group,
             location,
             NetworkNames(names.vnet, names.subnet, names.public_ip, names.nsg, names.nic),
-            NetworkPlan("192.168.0.0/16", "192.168.1.0/24", ports),
+            NetworkPlan(
+                "192.168.0.0/16",
+                "192.168.1.0/24",
+                ports,
+                self.config.allowed_inbound_ip_addresses,
+            ),
             tags,
         )
         self.ui.say(f"Creating virtual machine '{names.compute}' from the image ...")

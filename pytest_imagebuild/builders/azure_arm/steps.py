@@ -217,7 +217,10 @@ class StepNetwork(AzureStep):
                 state.group,
                 state.location,
                 state.network_names,
-                NetworkPlan(inbound_ports=(port,)),
+                NetworkPlan(
+                    inbound_ports=(port,),
+                    allowed_sources=state.config.allowed_inbound_ip_addresses,
+                ),
                 state.tags,
             )
         )
