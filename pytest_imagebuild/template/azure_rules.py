@@ -36,6 +36,7 @@ CLOUD_ENVIRONMENTS = (
     "AzureUSGovernmentCloud",
 )
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Premium_LRS")
+GALLERY_STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS")
 DISK_CACHING_TYPES = ("None", "ReadOnly", "ReadWrite")
 MAX_TAGS = 15
 PLAN_KEYS = ("plan_name", "plan_product", "plan_publisher")
@@ -279,6 +280,14 @@ def _check_gallery_destination(config: dict[str, Any], path: JsonPath, report: R
     for key, article in (("resource_group", "A"), ("image_name", "An"), ("image_version", "An")):
         if not _set(destination, key):
             report(where, f"{article} {key} must be specified for shared_image_gallery_destination")
+    storage = str(destination.get("storage_account_type") or "")
+    if storage and storage not in GALLERY_STORAGE_ACCOUNT_TYPES:
+        report(
+            (*where, "storage_account_type"),
+            f'The storage_account_type "{storage}" is invalid (use one of: '
+            f'{", ".join(GALLERY_STORAGE_ACCOUNT_TYPES)})'
+            + did_you_mean(storage, GALLERY_STORAGE_ACCOUNT_TYPES),
+        )
     if not string_list(destination.get("replication_regions")):
         report(
             where,

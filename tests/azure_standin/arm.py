@@ -185,6 +185,9 @@ class Arm:
             mon = "monitor=true&" if monitor else ""
             return f"{prefix}{op.location}/DiskOperations/{op.id}?{mon}api-version={api_version}"
         mon = "&monitor=true" if monitor else ""
+        if op.kind.startswith("gallery"):
+            caps = "monitor=true&" if monitor else ""
+            return f"{prefix}{op.location}/capsOperations/{op.id}?{caps}api-version={api_version}"
         return (
             f"{prefix}{op.location}/operations/{op.id}?p={self.s.platform_id}{mon}"
             f"&api-version={api_version}"

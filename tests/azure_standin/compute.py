@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from . import native, refusals
 from .arm import Request, Response, check_location
 from .errors import ArmError, invalid_parameter, not_allowed, resource_not_found
+from .gallery import GALLERY, Galleries
 from .powershell import Cancelled, Session
 from .state import PROVIDER_TYPES, Resource
 from .subscription_faults import sku_not_available_error
@@ -116,10 +117,13 @@ class Compute:
         self.arm = arm
         self.s = arm.s
         self.store = arm.s.store
+        self.galleries = Galleries(self)
 
     # -- dispatch ------------------------------------------------------------------------------
     def handle(self, req: Request, group: str, rtype: str, name: str, rest: list[str]) -> Response:
         rtype = PROVIDER_TYPES[rtype.lower()]
+        if rtype == GALLERY:
+            return self.galleries.handle(req, group, name, rest)
         rid = self.store.rid(group, rtype, name)
         res = self.store.get(rid)
         if rest:
@@ -157,7 +161,8 @@ class Compute:
 
     def list(self, req: Request, group: str | None, rtype: str) -> Response:
         rtype = PROVIDER_TYPES[rtype.lower()]
-        return Response(200, {"value": [self.render(r) for r in self.store.of_type(rtype, group)]})
+        render = self.galleries.render if rtype == GALLERY else self.render
+        return Response(200, {"value": [render(r) for r in self.store.of_type(rtype, group)]})
 
     def no_route(self, req: Request) -> ArmError:
         return ArmError(
@@ -325,6 +330,9 @@ class Compute:
         )
 
     def resolve_image(self, ref: dict[str, Any], location: str) -> tuple[str, Resource | None, str]:
+        if ref.get("id") and "/galleries/" in ref["id"].lower():
+            os_type, version = self.galleries.resolve(ref["id"], location)
+            return os_type, version, ""
         if ref.get("id"):
             image = self.store.get(ref["id"])
             if image is None or image.rtype != IMAGE:

@@ -13,6 +13,7 @@ from ..base import Artifact, BuildContext, Step
 from ..common import StepConnect, StepProvision
 from .config import AzureArmConfig
 from .endpoints import AzureEndpoints
+from .gallery_steps import StepCheckGalleryDestination, StepPublishToGallery
 from .logmask import protect
 from .names import TempNames, random_password
 from .steps import (
@@ -101,6 +102,7 @@ class AzureArmBuilder:
         steps: list[Step] = [
             StepConnectAzure(self.endpoints),
             StepPreflight(),
+            StepCheckGalleryDestination(),
             StepResourceGroup(),
             StepSshKey(),
             StepNetwork(),
@@ -112,6 +114,7 @@ class AzureArmBuilder:
             StepWaitGeneralized(),
             StepPowerOff(),
             StepCaptureImage(),
+            StepPublishToGallery(),
         ]
         return [Masked(step, self.ctx.ui) for step in steps]
 
@@ -130,5 +133,10 @@ class AzureArmBuilder:
                 "os_type": config.os_type,
                 "communicator": config.communicator,
                 "username": config.username,
+                **(
+                    {"shared_image_gallery_image_version_id": state.gallery_version_id}
+                    if state.gallery_version_id
+                    else {}
+                ),
             },
         )
