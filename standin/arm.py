@@ -15,19 +15,18 @@ import datetime as dt
 import email.utils
 import itertools
 import json
-import re
 import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from standin.errors import ArmError, group_not_found
-from standin.lro import Operation
+from . import api_versions
+from .errors import ArmError, group_not_found
+from .lro import Operation
 
 if TYPE_CHECKING:
     from standin.standin import Standin
 
-API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
 REGIONS = (
     "eastus",
     "eastus2",
@@ -186,6 +185,9 @@ class Arm:
             mon = "monitor=true&" if monitor else ""
             return f"{prefix}{op.location}/DiskOperations/{op.id}?{mon}api-version={api_version}"
         mon = "&monitor=true" if monitor else ""
+        if op.kind.startswith("gallery"):
+            caps = "monitor=true&" if monitor else ""
+            return f"{prefix}{op.location}/capsOperations/{op.id}?{caps}api-version={api_version}"
         return (
             f"{prefix}{op.location}/operations/{op.id}?p={self.s.platform_id}{mon}"
             f"&api-version={api_version}"
@@ -235,14 +237,7 @@ class Arm:
                     "MissingApiVersionParameter",
                     "The api-version query parameter (?api-version=) is required for all requests.",
                 )
-            if not API_VERSION.match(req.api_version):
-                raise ArmError(
-                    400,
-                    "InvalidApiVersionParameter",
-                    f"The api-version '{req.api_version}' is invalid. The supported "
-                    "versions are '2024-07-01,2024-03-01,2023-07-01,2022-12-01,"
-                    "2022-09-01,2021-04-01'.",
-                )
+            api_versions.check_format(req.api_version)
             fault = self.s.faults.take_http(req.method, req.path)
             if fault is not None:
                 raise fault
@@ -332,9 +327,12 @@ class Arm:
                 },
             )
         if lrest[0] == "operationresults" and len(rest) == 2:
+            api_versions.check_resources(req.api_version)
             return self.groups.delete_status(req, rest[1])
         if lrest[0] == "providers" and len(rest) >= 3:
             ns = rest[1]
+            where = rest[3] if len(rest) >= 4 and lrest[2] == "locations" else "global"
+            self.check_api_version(req, ns, rest[2], where)
             if len(rest) == 6 and lrest[2] == "locations":
                 return self.operation_status(req, ns, rest[3], lrest[4], rest[5])
             if len(rest) == 3:
@@ -343,12 +341,16 @@ class Arm:
             if len(rest) == 1:
                 return self.groups.list(req)
             group = rest[1]
+            if len(rest) <= 3:
+                api_versions.check_resources(req.api_version)
             if len(rest) == 2:
                 return self.groups.handle(req, group)
             if len(rest) == 3 and lrest[2] == "resources":
                 return self.groups.resources(req, group)
             if lrest[2] == "providers" and len(rest) >= 5:
                 ns, rtype = rest[3], rest[4]
+                known = self.s.store.group(group)
+                self.check_api_version(req, ns, rtype, known.location if known else "global")
                 provider = self.provider(ns, rtype, req)
                 if self.s.store.group(group) is None:
                     raise group_not_found(group)
@@ -356,6 +358,11 @@ class Arm:
                     return provider.list(req, group, f"{ns}/{rtype}")
                 return provider.handle(req, group, f"{ns}/{rtype}", rest[5], rest[6:])
         raise ArmError(404, "NotFound", f"The requested resource '{req.path}' was not found.")
+
+    def check_api_version(self, req: Request, ns: str, rtype: str, location: str) -> None:
+        api_versions.check_provider(
+            req.api_version, ns, rtype, normalize_location(location), ", ".join(REGIONS)
+        )
 
     def provider(self, ns: str, rtype: str, req: Request) -> Any:
         key = f"{ns}/{rtype}".lower()

@@ -21,12 +21,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from standin import native
-from standin.arm import Request, Response, check_location
-from standin.errors import ArmError, invalid_parameter, not_allowed, resource_not_found
-from standin.powershell import Cancelled, Session
-from standin.state import PROVIDER_TYPES, Resource
-from standin.windows import Disk, WindowsMachine
+from . import native, refusals
+from .arm import Request, Response, check_location
+from .errors import ArmError, invalid_parameter, not_allowed, resource_not_found
+from .gallery import GALLERY, Galleries
+from .powershell import Cancelled, Session
+from .state import PROVIDER_TYPES, Resource
+from .subscription_faults import sku_not_available_error
+from .windows import Disk, WindowsMachine
 
 if TYPE_CHECKING:
     from standin.arm import Arm
@@ -115,10 +117,13 @@ class Compute:
         self.arm = arm
         self.s = arm.s
         self.store = arm.s.store
+        self.galleries = Galleries(self)
 
     # -- dispatch ------------------------------------------------------------------------------
     def handle(self, req: Request, group: str, rtype: str, name: str, rest: list[str]) -> Response:
         rtype = PROVIDER_TYPES[rtype.lower()]
+        if rtype == GALLERY:
+            return self.galleries.handle(req, group, name, rest)
         rid = self.store.rid(group, rtype, name)
         res = self.store.get(rid)
         if rest:
@@ -156,7 +161,8 @@ class Compute:
 
     def list(self, req: Request, group: str | None, rtype: str) -> Response:
         rtype = PROVIDER_TYPES[rtype.lower()]
-        return Response(200, {"value": [self.render(r) for r in self.store.of_type(rtype, group)]})
+        render = self.galleries.render if rtype == GALLERY else self.render
+        return Response(200, {"value": [render(r) for r in self.store.of_type(rtype, group)]})
 
     def no_route(self, req: Request) -> ArmError:
         return ArmError(
@@ -191,6 +197,10 @@ class Compute:
             return self.update_vm(req, res, body, props)
         location = check_location(body.get("location"), VM)
         rid = self.store.rid(group, VM, name)
+        refusals.check_compute_name(VM, name)
+        refusals.check_hardware(props, location)
+        if refusals.RETIRED_SIZE.match(props["hardwareProfile"]["vmSize"]):
+            raise sku_not_available_error(rid, location, self.arm.sub)
         storage = props.setdefault("storageProfile", {})
         image_ref = storage.get("imageReference") or {}
         os_type, image, exact = self.resolve_image(image_ref, location)
@@ -198,7 +208,8 @@ class Compute:
         if runtime.admin_password:
             self.s.admin_passwords.append(runtime.admin_password)
         props["osProfile"].pop("adminPassword", None)  # Azure never returns it; keep it nowhere
-        self.validate_nics(props, rid)
+        for nic in self.validate_nics(props, rid):
+            refusals.check_same_region(nic.id, nic.location, rid, location)
         os_disk = storage.setdefault("osDisk", {})
         disk_name = os_disk.get("name") or f"{name}_OsDisk_1_{uuid.uuid4().hex}"
         disk_id = self.store.rid(group, DISK, disk_name)
@@ -319,6 +330,9 @@ class Compute:
         )
 
     def resolve_image(self, ref: dict[str, Any], location: str) -> tuple[str, Resource | None, str]:
+        if ref.get("id") and "/galleries/" in ref["id"].lower():
+            os_type, version = self.galleries.resolve(ref["id"], location)
+            return os_type, version, ""
         if ref.get("id"):
             image = self.store.get(ref["id"])
             if image is None or image.rtype != IMAGE:
@@ -692,6 +706,7 @@ class Compute:
     def put_image(self, req: Request, group: str, name: str, res: Resource | None) -> Response:
         body = req.json()
         location = check_location(body.get("location"), IMAGE)
+        refusals.check_compute_name(IMAGE, name)
         props = copy.deepcopy(body.get("properties") or {})
         source_id = ((props.get("sourceVirtualMachine") or {}).get("id")) or ""
         if not source_id:

@@ -81,6 +81,18 @@ class Faults:
         rule = FaultRule("http", method, path_contains, status, times, retry_after, code, message)
         return self._append(rule)
 
+    def add_refusal(
+        self,
+        build: Any,
+        method: str | None = None,
+        path_contains: str | None = None,
+        times: int | None = 1,
+    ) -> FaultRule:
+        """Answer matching requests with a subscription-level refusal (see subscription_faults:
+        AuthorizationFailed, quota OperationNotAllowed, SkuNotAvailable, registration)."""
+        rule = FaultRule("http", method, path_contains, 0, times, extra={"build": build})
+        return self._append(rule)
+
     def fail_provisioning(
         self,
         path_contains: str,
@@ -125,6 +137,8 @@ class Faults:
             for rule in self._rules:
                 if rule.kind == "http" and rule.matches(method, path):
                     rule.hits += 1
+                    if "build" in rule.extra:
+                        return rule.extra["build"](method, path, self._sub)
                     return self._http_error(rule, path)
         return None
 

@@ -15,9 +15,10 @@ import copy
 import ipaddress
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from standin.arm import Request, Response, check_location
-from standin.errors import ArmError, network_error, resource_not_found
-from standin.state import PROVIDER_TYPES, Resource, new_etag, parse_id
+from . import refusals
+from .arm import Request, Response, check_location
+from .errors import ArmError, network_error, resource_not_found
+from .state import PROVIDER_TYPES, Resource, new_etag, parse_id
 
 if TYPE_CHECKING:
     from standin.arm import Arm
@@ -123,14 +124,18 @@ class Network:
         location = check_location(body.get("location") or (res.location if res else None), rtype)
         props = copy.deepcopy(body.get("properties") or {})
         rid = self.store.rid(group, rtype, name)
+        refusals.check_network_name(rid, name)
         if rtype == VNET:
+            refusals.check_vnet(rid, props)
             self.prepare_vnet(rid, props, res)
         elif rtype == PIP:
+            refusals.check_pip_sku(body)
             self.prepare_pip(props, body, res)
         elif rtype == NSG:
             self.prepare_nsg(rid, props)
         elif rtype == NIC:
             self.prepare_nic(rid, props)
+            self.check_nic_regions(rid, props, location)
         created = res is None
         if created:
             res = Resource(
@@ -213,8 +218,26 @@ class Network:
             props["ipAddress"] = res.properties["ipAddress"]
 
     def prepare_nsg(self, rid: str, props: dict[str, Any]) -> None:
-        for rule in props.get("securityRules") or []:
+        for i, rule in enumerate(props.get("securityRules") or []):
+            refusals.check_rule(
+                rule.get("properties") or {},
+                f"properties.securityRules[{i}].properties",
+                f"{rid}/securityRules/{rule.get('name')}",
+            )
             self.check_rule(rule.get("properties") or {})
+
+    def check_nic_regions(self, rid: str, props: dict[str, Any], location: str) -> None:
+        """Azure finds a NIC's subnet, NSG and public IP only in the NIC's own region."""
+        refs = [_ref(props.get("networkSecurityGroup"))]
+        for cfg in props.get("ipConfigurations") or []:
+            cprops = cfg.get("properties") or {}
+            subnet = _ref(cprops.get("subnet"))
+            refs += [subnet.rsplit("/subnets/", 1)[0] if subnet else None]
+            refs += [_ref(cprops.get("publicIPAddress"))]
+        for ref in refs:
+            target = self.store.get(ref) if ref else None
+            if target is not None:
+                refusals.check_same_region(ref, target.location, rid, location)  # type: ignore[arg-type]
 
     def check_rule(self, props: dict[str, Any]) -> None:
         priority = props.get("priority")
@@ -290,8 +313,23 @@ class Network:
         if req.method == "PUT":
             props = copy.deepcopy(req.json().get("properties") or {})
             if key == "securityRules":
+                refusals.check_rule(props, "properties", f"{parent.id}/securityRules/{cname}")
                 self.check_rule(props)
             else:
+                refusals.check_network_name(f"{parent.id}/subnets/{cname}", cname)
+                others = [
+                    (c["name"], n)
+                    for c in items
+                    if c["name"].lower() != cname.lower()
+                    for n in refusals.subnet_networks(c.get("properties") or {})
+                ]
+                refusals.check_subnet(
+                    parent.id,
+                    cname,
+                    props,
+                    refusals.vnet_space(parent.properties, parent.id),
+                    others,
+                )
                 nsg = _ref(props.get("networkSecurityGroup"))
                 if nsg and self.store.get(nsg) is None:
                     raise _invalid_reference(nsg, f"{parent.id}/subnets/{cname}")

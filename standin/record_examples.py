@@ -15,11 +15,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from standin import Standin, start_standin
-from standin.plugin_env import create_image_group, plugin_environment
+from . import Standin, start_standin
+from .plugin_env import create_image_group, plugin_environment
+from .settings import LRO_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
+# Polls per operation while recording: the first says InProgress, the second Succeeded.
+MIN_RECORDED_POLLS = 2
 
 
 def standin_environment(standin: Standin) -> dict[str, str]:
@@ -61,12 +65,21 @@ def run_main_job(
     return done.returncode, time.monotonic() - started, done.stdout + done.stderr
 
 
+def recording_options(realistic: bool) -> dict[str, Any]:
+    """Stand-in settings for recording: even the quick mode answers every long-running
+    operation with at least one `InProgress` poll before it succeeds, as Azure does, so the
+    cassettes carry real polling (replay does not wait: the plugin's clock is virtual)."""
+    if realistic:
+        return {"fast": False}
+    return {"fast": True, "polls": dict.fromkeys(LRO_KINDS, MIN_RECORDED_POLLS)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cassette-dir", type=Path, default=ROOT / "cassettes")
     parser.add_argument("--realistic", action="store_true", help="keep Azure-like delays")
     args = parser.parse_args()
-    with start_standin(fast=not args.realistic) as standin:
+    with start_standin(**recording_options(args.realistic)) as standin:
         code, seconds, output = run_main_job(
             standin_environment(standin), args.cassette_dir.resolve(), "rewrite"
         )

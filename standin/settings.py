@@ -24,6 +24,8 @@ LRO_KINDS = (
     "image_delete",
     "disk_delete",
     "group_delete",
+    "gallery",
+    "gallery_version",
 )
 
 

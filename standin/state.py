@@ -23,6 +23,7 @@ PROVIDER_TYPES = {
     "microsoft.compute/virtualmachines": "Microsoft.Compute/virtualMachines",
     "microsoft.compute/images": "Microsoft.Compute/images",
     "microsoft.compute/disks": "Microsoft.Compute/disks",
+    "microsoft.compute/galleries": "Microsoft.Compute/galleries",
 }
 
 

@@ -17,6 +17,7 @@ from . import (
 )
 from .config import AzureArmConfig
 from .endpoints import AzureEndpoints
+from .gallery_steps import StepCheckGalleryDestination, StepPublishToGallery
 from .names import TempNames, random_password
 from .steps import (
     AzureState,
@@ -102,6 +103,7 @@ class AzureArmBuilder:
         steps: list[Step] = [
             StepConnectAzure(self.endpoints),
             StepPreflight(),
+            StepCheckGalleryDestination(),
             StepResourceGroup(),
             StepSshKey(),
             StepNetwork(),
@@ -113,6 +115,7 @@ class AzureArmBuilder:
             StepWaitGeneralized(),
             StepPowerOff(),
             StepCaptureImage(),
+            StepPublishToGallery(),
         ]
         return [Masked(step, self.ctx.ui) for step in steps]
 
@@ -131,5 +134,10 @@ class AzureArmBuilder:
                 "os_type": config.os_type,
                 "communicator": config.communicator,
                 "username": config.username,
+                **(
+                    {"shared_image_gallery_image_version_id": state.gallery_version_id}
+                    if state.gallery_version_id
+                    else {}
+                ),
             },
         )

@@ -21,6 +21,7 @@ from azure.core.exceptions import (
 )
 
 from ..errors import BuildError
+from .refusals import advice
 
 _HINTS = {
     429: "Azure kept throttling the requests after the retries Retry-After asked for; "
@@ -52,7 +53,8 @@ def explain(what: str, error: Exception) -> BuildError:
     text = f"{what} failed: ({code}) {_one_line(message)}"
     if status:
         text += f" [HTTP {status}]"
-    hint = _HINTS.get(status or 0)
+    hint = advice(code, message or "", getattr(error.error, "target", None))
+    hint = hint or _HINTS.get(status or 0)
     if hint is None and status and status >= 500:
         hint = "Azure kept failing after retries; this is usually transient, try again later."
     return BuildError(f"{text}. {hint}" if hint else f"{text}.")

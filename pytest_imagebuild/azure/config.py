@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..template.durations import parse_duration
-from ..template.types import as_bool
+from ..template.types import as_bool, string_list
 
 
 def _text(config: dict[str, Any], key: str, default: str = "") -> str:
@@ -45,6 +45,9 @@ class AzureArmConfig:
     winrm_port: int
     connect_timeout: float
     azure_tags: dict[str, str] = field(default_factory=dict)
+    allowed_inbound_ip_addresses: tuple[str, ...] = ()
+    shared_image_gallery_destination: dict[str, Any] = field(default_factory=dict)
+    shared_image_gallery: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_windows(self) -> bool:
@@ -91,4 +94,11 @@ class AzureArmConfig:
             if timeout not in (None, "")
             else (30 * 60.0 if winrm else 20 * 60.0),
             azure_tags={str(k): str(v) for k, v in (config.get("azure_tags") or {}).items()},
+            shared_image_gallery_destination=dict(
+                config.get("shared_image_gallery_destination") or {}
+            ),
+            shared_image_gallery=dict(config.get("shared_image_gallery") or {}),
+            allowed_inbound_ip_addresses=tuple(
+                a.strip() for a in string_list(config.get("allowed_inbound_ip_addresses")) if a
+            ),
         )

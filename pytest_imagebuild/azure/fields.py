@@ -93,6 +93,8 @@ NESTED_FIELDS: dict[str, FieldTypes] = {
         "image_version": "str",
         "replication_regions": "[str]",
         "resource_group": "str",
+        # Not in 1.6.6: packer-plugin-azure added it (Standard_LRS or Standard_ZRS).
+        "storage_account_type": "str",
         "subscription": "str",
     },
 }

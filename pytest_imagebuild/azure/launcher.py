@@ -74,10 +74,7 @@ class AzureLauncher:
         location = self.artifact.data["location"]
         windows = self.config.is_windows
         tags = {LAUNCH_TAG: self.run_id}
-        self.ui.say(
-            f"Launching a VM from image '{self.artifact.data['managed_image_name']}' in "
-            f"resource group '{self.group}' ..."
-        )
+        self.ui.say(f"Launching a VM from {self.image_label} in resource group '{self.group}' ...")
         if self.note_created:
             self.note_created("azure-resource-group", self.group)
         self.created = True
@@ -89,7 +86,12 @@ class AzureLauncher:
             self.group,
             location,
             NetworkNames(names.vnet, names.subnet, names.public_ip, names.nsg, names.nic),
-            NetworkPlan("192.168.0.0/16", "192.168.1.0/24", ports),
+            NetworkPlan(
+                "192.168.0.0/16",
+                "192.168.1.0/24",
+                ports,
+                self.config.allowed_inbound_ip_addresses,
+            ),
             tags,
         )
         self.ui.say(f"Creating virtual machine '{names.compute}' from the image ...")
@@ -104,7 +106,7 @@ class AzureLauncher:
                 admin_username=self.username,
                 admin_password=self.password,
                 windows=windows,
-                image_reference={"id": self.artifact.id},
+                image_reference={"id": self.image_id},
                 tags=tags,
             ),
         )
@@ -121,6 +123,19 @@ class AzureLauncher:
             communicator="winrm" if windows else "ssh",
             data={"resource_group": self.group, "vm_name": names.compute, "location": location},
         )
+
+    @property
+    def image_id(self) -> str:
+        """The gallery image version when the build published one, else the managed image."""
+        return self.artifact.data.get("shared_image_gallery_image_version_id") or self.artifact.id
+
+    @property
+    def image_label(self) -> str:
+        version_id = self.artifact.data.get("shared_image_gallery_image_version_id") or ""
+        if version_id:
+            parts = version_id.split("/")
+            return f"gallery image version '{parts[-5]}/{parts[-3]}:{parts[-1]}'"
+        return f"image '{self.artifact.data['managed_image_name']}'"
 
     def _wait_for_winrm(self, ip: str) -> None:
         from ..communicators.winrm import WinRMCommunicator

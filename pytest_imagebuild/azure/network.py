@@ -27,9 +27,11 @@ class NetworkPlan:
     address_space: str = "10.0.0.0/16"
     subnet_prefix: str = "10.0.0.0/24"
     inbound_ports: Sequence[int] = (22,)
+    # Packer's allowed_inbound_ip_addresses: who may reach the ports; empty means anyone.
+    allowed_sources: Sequence[str] = ()
 
 
-def _rules(ports: Sequence[int]) -> list[Any]:
+def _rules(ports: Sequence[int], sources: Sequence[str] = ()) -> list[Any]:
     from azure.mgmt.network.models import SecurityRule
 
     return [
@@ -38,7 +40,8 @@ def _rules(ports: Sequence[int]) -> list[Any]:
             protocol="Tcp",
             source_port_range="*",
             destination_port_range=str(port),
-            source_address_prefix="*",
+            source_address_prefix=None if sources else "*",
+            source_address_prefixes=list(sources) or None,
             destination_address_prefix="*",
             access="Allow",
             priority=100 + index,
@@ -91,7 +94,9 @@ def create_network(
             group,
             names.nsg,
             nm.NetworkSecurityGroup(
-                location=location, tags=tags, security_rules=_rules(plan.inbound_ports)
+                location=location,
+                tags=tags,
+                security_rules=_rules(plan.inbound_ports, plan.allowed_sources),
             ),
         ).result(),
     )

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import Caveat
 from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
 from ..template.jsonsource import JsonPath
@@ -36,6 +37,7 @@ CLOUD_ENVIRONMENTS = (
     "AzureUSGovernmentCloud",
 )
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Premium_LRS")
+GALLERY_STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS")
 DISK_CACHING_TYPES = ("None", "ReadOnly", "ReadWrite")
 MAX_TAGS = 15
 PLAN_KEYS = ("plan_name", "plan_product", "plan_publisher")
@@ -279,6 +281,14 @@ def _check_gallery_destination(config: dict[str, Any], path: JsonPath, report: R
     for key, article in (("resource_group", "A"), ("image_name", "An"), ("image_version", "An")):
         if not _set(destination, key):
             report(where, f"{article} {key} must be specified for shared_image_gallery_destination")
+    storage = str(destination.get("storage_account_type") or "")
+    if storage and storage not in GALLERY_STORAGE_ACCOUNT_TYPES:
+        report(
+            (*where, "storage_account_type"),
+            f'The storage_account_type "{storage}" is invalid (use one of: '
+            f'{", ".join(GALLERY_STORAGE_ACCOUNT_TYPES)})'
+            + did_you_mean(storage, GALLERY_STORAGE_ACCOUNT_TYPES),
+        )
     if not string_list(destination.get("replication_regions")):
         report(
             where,
@@ -369,7 +379,25 @@ def _check_choices(config: dict[str, Any], path: JsonPath, report: Report) -> No
             )
 
 
+# Packer 1.6.6's azure-arm default; the A-series was retired by Azure on 2024-08-31.
+RETIRED_DEFAULT_VM_SIZE = "Standard_A1"
+
+
+def _check_vm_size_default(config: dict[str, Any], path: JsonPath, report: Report) -> None:
+    """A warning, not an error: Packer accepts it, but today's Azure refuses the size."""
+    if config.get("vm_size") in (None, ""):
+        report(
+            path,
+            Caveat(
+                f"sets no vm_size, so it gets Packer's default {RETIRED_DEFAULT_VM_SIZE}, an "
+                "A-series size Azure retired on 2024-08-31; a build will be refused with "
+                "SkuNotAvailable. Set vm_size (for example Standard_D2s_v3)."
+            ),
+        )
+
+
 def azure_arm(config: dict[str, Any], path: JsonPath, report: Report, build_name: str) -> None:
+    _check_vm_size_default(config, path, report)
     _check_cloud(config, path, report)
     _check_auth(config, path, report)
     check_communicator(config, path, report, CommunicatorNeeds(username=False, key_file=_key_file))

@@ -19,6 +19,7 @@ from .calls import azure_call, delete_quietly, explain
 from .cloud import AzureEndpoints, AzureSession, connect
 from .compute import VmSpec, capture_image, create_vm, enable_winrm_https
 from .config import AzureArmConfig
+from .gallery import source_reference
 from .groups import create_group, delete_group
 from .names import TempNames
 from .network import NetworkNames, NetworkPlan, create_network, delete_network, public_ip_address
@@ -42,6 +43,7 @@ class AzureState:
     ip_address: str = ""
     image_id: str = ""
     ssh_public_key: str = ""
+    gallery_version_id: str = ""
 
     @property
     def resources(self) -> Any:
@@ -217,7 +219,10 @@ class StepNetwork(AzureStep):
                 state.group,
                 state.location,
                 state.network_names,
-                NetworkPlan(inbound_ports=(port,)),
+                NetworkPlan(
+                    inbound_ports=(port,),
+                    allowed_sources=state.config.allowed_inbound_ip_addresses,
+                ),
                 state.tags,
             )
         )
@@ -262,7 +267,8 @@ class StepVirtualMachine(AzureStep):
                 os_disk_size_gb=config.os_disk_size_gb,
                 ssh_public_key=state.ssh_public_key,
                 tags=state.tags,
-                image_reference={
+                image_reference=source_reference(config)
+                or {
                     "publisher": config.image_publisher,
                     "offer": config.image_offer,
                     "sku": config.image_sku,
