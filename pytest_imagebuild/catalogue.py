@@ -235,3 +235,9 @@ def add_providers(providers: Iterable[Provider]) -> None:
     """Providers a ``pytest_imagebuild_providers`` hook returned (a conftest's own builders)."""
     for provider in providers:
         catalogue().add(provider)
+
+
+def reset() -> None:
+    """Forget hook-added providers: a conftest's builders belong to its session only."""
+    global _CATALOGUE
+    _CATALOGUE = None

@@ -10,6 +10,7 @@ import pytest
 
 from . import fixtures
 from .catalogue import add_providers, catalogue
+from .catalogue import reset as catalogue_reset
 from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile, TemplateFolder
 from .errors import ImagebuildError
@@ -44,6 +45,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 def pytest_configure(config: pytest.Config) -> None:
     for providers in config.hook.pytest_imagebuild_providers(config=config):
         add_providers(providers)
+    config.add_cleanup(catalogue_reset)
     config.addinivalue_line(
         "markers",
         "imagebuild(template, builder=None): the template (path relative to the test file) and "

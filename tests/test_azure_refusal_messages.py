@@ -16,8 +16,8 @@ from azure.identity import ClientSecretCredential
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network import models as nm
 from azure.mgmt.resource.resources import ResourceManagementClient
-from pytest_imagebuild.azure.calls import azure_call
 
+from pytest_imagebuild.azure.calls import azure_call
 from pytest_imagebuild.errors import BuildError
 from standin import Standin, start_standin
 from standin.subscription_faults import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...errors import Problem
+from ...errors import Caveat, Problem
 from ..jsonsource import JsonPath, SourceMap, format_path
 from .parse import Location
 
@@ -32,8 +32,8 @@ class HclSourceMap(SourceMap):
 
     def problem(self, path: JsonPath, message: str) -> Problem:
         anchor = self._anchor(path)
+        warning = isinstance(message, Caveat)
         if anchor is None:
-            return Problem(self.file, None, format_path(path), message)
-        return Problem(
-            self.files.get(anchor, self.file), self.lines[anchor], format_path(path), message
-        )
+            return Problem(self.file, None, format_path(path), message, warning)
+        file = self.files.get(anchor, self.file)
+        return Problem(file, self.lines[anchor], format_path(path), message, warning)
