@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -137,7 +137,7 @@ def _strings(value: Any) -> Iterable[str]:
 
 def _path_digest(value: str, template_dir: Path) -> str:
     """sha256 of a local file (or of a folder's names and files); the text itself otherwise."""
-    if not value or "://" in value and not value.startswith("file://"):
+    if not value or ("://" in value and not value.startswith("file://")):
         return "text"
     path = Path(value.removeprefix("file://"))
     if not path.is_absolute():

@@ -85,11 +85,12 @@ class ReuseSettings:
         if keep not in KEEP_CHOICES:
             raise ImagebuildError(f"image_keep = {keep!r}: not one of {', '.join(KEEP_CHOICES)}")
         cache_dir = config.getini("image_cache_dir")
+        default_dir = default_cache_root() / "images"
         return cls(
             reuse=bool(reuse),
             force=bool(option.image_force),
             keep=keep,
-            cache_dir=(config.rootpath / cache_dir) if cache_dir else default_cache_root() / "images",
+            cache_dir=(config.rootpath / cache_dir) if cache_dir else default_dir,
             cache_size=parse_size(config.getini("image_cache_size") or DEFAULT_CACHE_SIZE),
         )
 
