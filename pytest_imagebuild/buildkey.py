@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalogue import catalogue
+from .secrets import SENSITIVE_FIELDS
 from .template import RunContext, plan_builds
 from .template.loader import read_template
 from .template.model import BuildPlan, Stage
@@ -54,6 +55,8 @@ LOCAL_FILE_KEYS = frozenset(
         "http_directory",
     }
 )
+# Who builds, not what: never part of the key.
+CREDENTIAL_KEYS = SENSITIVE_FIELDS | {"client_id", "tenant_id", "subscription_id", "object_id"}
 SHORT = 12  # how many hex digits messages show
 
 _DIGESTS: dict[tuple[str, int, int, int], str] = {}
@@ -105,9 +108,21 @@ def plan_key(plan: BuildPlan) -> str:
     files: dict[str, str] = {}
     for value in _local_paths(document):
         files[value] = _path_digest(value, plan.template.directory)
-    text = json.dumps([document, files], sort_keys=True, default=str)
+    text = json.dumps([_without_secrets(document), files], sort_keys=True, default=str)
     text = text.replace(template_dir, "{{template_dir}}").replace(cwd, "{{pwd}}")
+    for secret in sorted(plan.secrets(), key=len, reverse=True):
+        text = text.replace(json.dumps(secret)[1:-1], "<secret>") if secret else text
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _without_secrets(node: Any) -> Any:
+    """Credentials decide who builds, not what: a rotated secret keeps the key (and a replay,
+    which renders them as recorded placeholders, computes the same key)."""
+    if isinstance(node, Mapping):
+        return {k: _without_secrets(v) for k, v in node.items() if k not in CREDENTIAL_KEYS}
+    if isinstance(node, list):
+        return [_without_secrets(v) for v in node]
+    return node
 
 
 def _stage(stage: Stage) -> dict[str, Any]:
