@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     for add_commands in catalogue().command_adders():
         add_commands(commands)
     _add_janitor(commands)
+    from .reuse.commands import add_commands as add_reuse_commands
+
+    add_reuse_commands(commands)
     return parser
 
 

@@ -91,6 +91,10 @@ class BuildItem(ImagebuildItem):
         self.user_properties.append(("artifact", mask(artifact.describe(), secrets)))
         if artifact.id:
             self.user_properties.append(("artifact_id", mask(artifact.id, secrets)))
+        if artifact.data.get("build_key"):
+            self.user_properties.append(("build_key", artifact.data["build_key"]))
+        if artifact.data.get("reused"):
+            self.user_properties.append(("reused", artifact.data["reused"]))
         for stage, seconds in artifact.stage_times.items():
             self.user_properties.append((f"stage_time[{stage}]", f"{seconds:.1f}"))
 

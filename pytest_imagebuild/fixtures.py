@@ -18,10 +18,12 @@ from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
 from .launch import LaunchedVM
 from .multistep import Artifact
+from .reuse import keep
 from .settings import Settings
 from .store import ImageStore
 from .template import Template
 from .template.hcl2.parse import is_configuration_folder
+from .ui import BuildUI
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,21 @@ def vm(
     """A VM booted from the image; torn down after the module, whatever happened."""
     name = Path(str(request.node.path)).stem
     launcher = imagebuild_store.launcher(image_template.path, image_build_name, image, name)
-    try:
-        yield launcher.launch()
-    finally:
+    plan = imagebuild_store.plan(image_template.path, image_build_name)
+    policy = request.config.pluginmanager.get_plugin(keep.POLICY)
+    say = BuildUI(f"{image_build_name}-vm", plan.secrets(), on_stage=imagebuild_store.progress).say
+    try:  # --image-keep/--image-reuse: a kept VM is reused, a new one may be kept
+        session = keep.open_vm(
+            launcher, plan, image, imagebuild_store.settings.reuse, policy, say
+        )
+    except BaseException:
         launcher.teardown()
+        raise
+    try:
+        yield session.vm
+    finally:
+        module = request.node.nodeid.split("::", 1)[0]
+        session.finish(bool(policy and module in policy.failed_modules))
 
 
 @pytest.fixture(scope="module")

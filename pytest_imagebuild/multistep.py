@@ -49,6 +49,8 @@ class RunOptions:
     provider: Mapping[str, str] = field(default_factory=dict)
     on_created: Callable[[str, str], None] | None = None
     on_released: Callable[[str, str], None] | None = None
+    build_key: str = ""  # the build's content key, carried when a later run may look for it
+    force: bool = False  # --image-force: replace an existing artifact of the same name
 
     def with_clock(self, clock: Clock) -> RunOptions:
         return replace(self, clock=clock)

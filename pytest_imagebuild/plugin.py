@@ -17,6 +17,7 @@ from .errors import ImagebuildError
 from .recording import CassetteRecorder, RecordingSettings
 from .recording.session import RecordingSession
 from .report import BuildTable, LiveProgress
+from .reuse import keep
 from .settings import Settings, add_options
 from .sharing import SharedBuilds
 from .store import ImageStore
@@ -63,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
     store.shared = _shared_builds(config)
     config.stash[STORE_KEY] = store
     config.pluginmanager.register(BuildTable(), "imagebuild-report")
+    config.pluginmanager.register(keep.KeepPolicy(), keep.POLICY)
     # Registered now, after every entry-point plugin, so `host` here wins over testinfra's.
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:

@@ -19,6 +19,8 @@ class BuildRow:
     seconds: float
     artifact: str = ""
     stages: dict[str, str] = field(default_factory=dict)
+    key: str = ""
+    reused: str = ""
 
 
 class BuildTable:
@@ -38,6 +40,8 @@ class BuildTable:
                 outcome=report.outcome,
                 seconds=report.duration,
                 artifact=str(properties.get("artifact", "")),
+                key=str(properties.get("build_key", "")),
+                reused=str(properties.get("reused", "")),
                 stages={
                     key[len("stage_time[") : -1]: str(value)
                     for key, value in properties.items()
@@ -54,6 +58,9 @@ class BuildTable:
             terminalreporter.line(f"{row.outcome.upper():<7} {row.seconds:7.1f}s  {row.item}")
             if row.artifact:
                 terminalreporter.line(f"{'':17}artifact: {row.artifact}")
+            if row.key:
+                reused = f" (reused, {row.reused})" if row.reused else ""
+                terminalreporter.line(f"{'':17}key: {row.key[:12]}{reused}")
             if row.stages:
                 stages = ", ".join(f"{name} {seconds}s" for name, seconds in row.stages.items())
                 terminalreporter.line(f"{'':17}stages: {stages}")

@@ -12,6 +12,7 @@ import pytest
 from .catalogue import catalogue
 from .errors import ImagebuildError
 from .recording.modes import MODES, check_mode
+from .reuse import settings as reuse_settings
 from .template.hcl2.parse import is_configuration_folder
 from .template.variables import parse_cli_var
 
@@ -88,6 +89,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="Packer JSON templates to collect when --image-template is not given.",
     )
     parser.addini("image_on_error", default="cleanup", help="default for --image-on-error.")
+    reuse_settings.add_options(group, parser)
     for add_provider_options in catalogue().option_adders():
         add_provider_options(parser)
 
@@ -108,6 +110,7 @@ class Settings:
     record_mode: str = ""
     block_network: bool = False
     cassette_dir: Path = Path("cassettes")
+    reuse: reuse_settings.ReuseSettings = field(default_factory=reuse_settings.ReuseSettings)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -135,6 +138,7 @@ class Settings:
             ),
             block_network=option.image_block_network,
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
+            reuse=reuse_settings.ReuseSettings.from_config(config),
         )
 
     def provider_settings(self, builder_type: str) -> dict[str, str]:

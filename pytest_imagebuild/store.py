@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+from .buildkey import build_key
 from .catalogue import catalogue, load
 from .cleanup.journal import Journal
 from .cleanup.resources import BuildJournal
@@ -21,6 +23,7 @@ from .errors import ImagebuildError, Problem, TemplateError
 from .multistep import Artifact, RunOptions
 from .pipeline import RecordedLauncher, run_build
 from .recording.session import RecordingSession
+from .reuse.flow import build_or_reuse
 from .settings import Settings, display_path
 from .sharing import SharedBuilds
 from .template import RunContext, Template, plan_builds
@@ -128,11 +131,36 @@ class ImageStore:
 
     def _build(self, plan: BuildPlan) -> Artifact:
         secrets = plan.secrets()
-        with self.recording.use(plan, "build", secrets) as clock:
-            ui = BuildUI(plan.name, secrets, on_stage=self.progress)
-            workdir = self._workdir(plan, "")
-            run = self.run_options(plan).with_clock(clock)
-            return run_build(plan, run, ui, workdir, self.settings.on_error)
+        ui = BuildUI(plan.name, secrets, on_stage=self.progress)
+
+        def build(key: str) -> Artifact:
+            with self.recording.use(plan, "build", secrets) as clock:
+                workdir = self._workdir(plan, "")
+                run = replace(
+                    self.run_options(plan).with_clock(clock),
+                    build_key=key,
+                    force=self.settings.reuse.force,
+                )
+                return run_build(plan, run, ui, workdir, self.settings.on_error)
+
+        def lookup(call: Callable[[RunOptions], Any]) -> Any:
+            """Runs a provider's look-up with run options, recorded as reuse-lookup."""
+            with self.recording.use(plan, "reuse-lookup", secrets) as clock:
+                return call(self.run_options(plan).with_clock(clock))
+
+        key = self.build_key(plan)
+        return build_or_reuse(plan, key, self.settings.reuse, ui, build, lookup)
+
+    def build_key(self, plan: BuildPlan) -> str | None:
+        """The build's content key (pytest_imagebuild.buildkey), rendered with the same
+        variables as the plan; a recorded template's recorded variables too."""
+        variables = dict(self.settings.variables)
+        entry = catalogue().builder_type(plan.type)
+        if entry is not None and entry.recorded and self.recording.records({plan.type}):
+            recorded = self.recording.template_run(plan.template.path)
+            if recorded is not None:
+                variables.update(recorded.variables)
+        return build_key(plan.template.path, plan.name, variables, self.settings.var_files)
 
     def launcher(
         self, path: Path, build_name: str, artifact: Artifact, name: str = "vm"

@@ -155,30 +155,35 @@ class Groups:
 
     def list(self, req: Request) -> Response:
         groups = list(self.store.groups.values())
-        flt = req.query.get("$filter", "")
-        if flt:
-            m = _TAG_FILTER.search(flt)
-            if m is None:
-                raise ArmError(
-                    400,
-                    "InvalidFilterInQueryString",
-                    f"Invalid $filter '{flt}' specified in the query string.",
-                )
-            name, value = m.group(1).lower(), m.group(2)
-            groups = [
-                g
-                for g in groups
-                if any(
-                    k.lower() == name and (value is None or v == value) for k, v in g.tags.items()
-                )
-            ]
+        wanted = self._tag_filter(req)
+        if wanted is not None:
+            groups = [g for g in groups if _tagged(g.tags, *wanted)]
         return Response(200, {"value": [self.render(g) for g in groups]})
+
+    @staticmethod
+    def _tag_filter(req: Request) -> tuple[str, str | None] | None:
+        """`$filter=tagName eq 'x' [and tagValue eq 'y']`, as Resource Manager takes it on
+        group and resource listings; any other filter is refused as Azure refuses it."""
+        flt = req.query.get("$filter", "")
+        if not flt:
+            return None
+        m = _TAG_FILTER.search(flt)
+        if m is None:
+            raise ArmError(
+                400,
+                "InvalidFilterInQueryString",
+                f"Invalid $filter '{flt}' specified in the query string.",
+            )
+        return m.group(1).lower(), m.group(2)
 
     def resources(self, req: Request, name: str) -> Response:
         if self.store.group(name) is None:
             raise group_not_found(name)
         out = []
+        wanted = self._tag_filter(req)
         for r in self.store.in_group(name):
+            if wanted is not None and not _tagged(r.tags, *wanted):
+                continue
             item: dict[str, Any] = {
                 "id": r.id,
                 "name": r.name,
@@ -191,6 +196,10 @@ class Groups:
                 item["tags"] = r.tags
             out.append(item)
         return Response(200, {"value": out})
+
+
+def _tagged(tags: dict[str, str], name: str, value: str | None) -> bool:
+    return any(k.lower() == name and (value is None or v == value) for k, v in tags.items())
 
 
 def _decode(token: str) -> str:

@@ -27,6 +27,8 @@ PROVIDER = Provider(
             run_settings="pytest_imagebuild.azure.options:run_settings",
             journal_data="pytest_imagebuild.azure.options:journal_data",
             recorded=True,
+            semantics_version="1",
+            reuse="pytest_imagebuild.azure.reuse:AzureReuse",
         )
     },
     cleaners={"azure-resource-group": "pytest_imagebuild.azure.cleaner:GroupCleaner"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..multistep import BuildContext
 from .gallery import GalleryDestination, check_destination, compute_for, publish
-from .steps import AzureStep, azure_state
+from .steps import AzureStep, azure_state, image_tags
 
 
 def destination_of(ctx: BuildContext) -> GalleryDestination | None:
@@ -44,6 +44,6 @@ class StepPublishToGallery(AzureStep):
         ctx.ui.message(f" -> Gallery Image Version     : '{image.image_version}'")
         ctx.ui.message(f" -> Replication Regions       : {', '.join(dest.regions(state.location))}")
         compute = compute_for(state.session, image.subscription)
-        version = publish(compute, dest, state.image_id, state.location, state.tags)
+        version = publish(compute, dest, state.image_id, state.location, image_tags(ctx))
         state.gallery_version_id = version.id
         ctx.ui.message(f" -> Shared Image Gallery image version : '{version.id}'")

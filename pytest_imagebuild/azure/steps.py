@@ -25,6 +25,15 @@ from .names import TempNames
 from .network import NetworkNames, NetworkPlan, create_network, delete_network, public_ip_address
 
 RUN_TAG = "imagebuild-run"
+KEY_TAG = "imagebuild-key"  # the build key on the image, when --image-reuse may look for it
+
+
+def image_tags(ctx: BuildContext) -> dict[str, str]:
+    """azure_tags, plus the build key when the run carries one (never otherwise)."""
+    tags = dict(azure_state(ctx).tags)
+    if ctx.options.build_key:
+        tags[KEY_TAG] = ctx.options.build_key
+    return tags
 
 
 @dataclass
@@ -126,6 +135,13 @@ class StepPreflight(AzureStep):
             return
         except HttpResponseError as error:
             raise explain("Checking the managed image", error) from None
+        if ctx.options.force:  # packer build -force
+            ctx.ui.say(f"Deleting the existing managed image {image} (-force) ...")
+            azure_call(
+                "Deleting the existing managed image",
+                lambda: state.compute.images.begin_delete(group, image).result(),
+            )
+            return
         raise BuildError(
             f"the managed image named {image} already exists in the resource group "
             f"{group}; delete it first (az image delete -g {group} -n {image})."
@@ -368,7 +384,7 @@ class StepCaptureImage(AzureStep):
             config.managed_image_name,
             state.location,
             state.ids["vm"],
-            state.tags,
+            image_tags(ctx),
         )
         state.image_id = image.id
         state.location = image.location or state.location

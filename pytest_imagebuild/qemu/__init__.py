@@ -22,6 +22,8 @@ PROVIDER = Provider(
             fields="pytest_imagebuild.qemu.fields:FIELDS",
             nested_fields="pytest_imagebuild.qemu.fields:NESTED_FIELDS",
             rules="pytest_imagebuild.qemu.rules:qemu",
+            semantics_version="1",
+            reuse="pytest_imagebuild.qemu.reuse:QemuReuse",
         )
     },
     commands="pytest_imagebuild.qemu.commands:add_commands",

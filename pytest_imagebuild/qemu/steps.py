@@ -80,6 +80,9 @@ class StepPrepare:
             raise BuildError("qemu: use_backing_file needs format qcow2.")
         output = Path(cfg.output_directory)
         output = output if output.is_absolute() else ctx.workdir / output
+        if output.exists() and ctx.options.force:
+            ctx.ui.say("Deleting previous output directory...")  # packer build -force
+            shutil.rmtree(output)
         if output.exists():
             raise BuildError(f"Output directory '{output}' already exists. It must not exist.")
         ctx.note_created("path", str(output))
