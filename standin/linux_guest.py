@@ -38,10 +38,14 @@ READY_MARK = "pytest-imagebuild-waagent-ready"
 PREPARE_AGENT = f"""\
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+# The agent's daemon must never start here: it would look for Azure's wire server, which
+# is a public address. policy-rc.d keeps the package's scripts from starting it.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
 apt-get update
 apt-get install -y --no-install-recommends waagent
 systemctl disable walinuxagent.service
-systemctl stop walinuxagent.service || true
+rm -f /usr/sbin/policy-rc.d
 apt-get clean
 rm -rf /var/lib/apt/lists/* /var/lib/waagent/*
 rm -f /etc/ssh/ssh_host_*
