@@ -123,7 +123,7 @@ def create_example_gallery(standin: Standin) -> None:
     compute.gallery_images.begin_create_or_update(
         "Packer-Gallery-RG",
         "packer_gallery",
-        "ubuntu-nginx",
+        "ubuntu_nginx",
         cm.GalleryImage(
             location="eastus2",
             os_type="Linux",

@@ -31,7 +31,7 @@ TESTS = (
 
 def replay(cassettes: Path) -> tuple[int, str]:
     code, _, output = run_main_job(
-        offline_environment(), cassettes, "none", "--image-block-network", "-v", template=TEMPLATE
+        offline_environment(), cassettes, "none", "--image-block-network", "-rA", template=TEMPLATE
     )
     return code, output
 
@@ -43,7 +43,7 @@ def test_shipped_linux_cassettes_replay_offline_in_seconds(tmp_path: Path) -> No
     code, output = replay(copy)
     assert code == 0, output
     for name in TESTS:
-        assert f"{name} PASSED" in output, output
+        assert f"PASSED examples/test_ubuntu_gallery.py::{name}" in output, output
     assert list(SHIPPED.rglob("*.ssh.yaml")), "the SSH sessions are shipped beside the HTTP"
 
 
@@ -53,7 +53,7 @@ def test_linux_example_records_against_qemu_guests_and_replays_offline(tmp_path:
     with start_standin(**recording_options(False)) as standin:
         env = standin_environment(standin)
         create_example_gallery(standin)
-        code, _, recorded = run_main_job(env, cassettes, "rewrite", "-v", template=TEMPLATE)
+        code, _, recorded = run_main_job(env, cassettes, "rewrite", "-rA", template=TEMPLATE)
         assert code == 0, recorded
         for group in standin.state.groups():
             assert not group.lower().startswith(("pkr-resource-group", "imagebuild-launch"))
@@ -63,4 +63,5 @@ def test_linux_example_records_against_qemu_guests_and_replays_offline(tmp_path:
     code, replayed = replay(cassettes)
     assert code == 0, replayed
     for name in TESTS:
-        assert f"{name} PASSED" in recorded and f"{name} PASSED" in replayed
+        passed = f"PASSED examples/test_ubuntu_gallery.py::{name}"
+        assert passed in recorded and passed in replayed

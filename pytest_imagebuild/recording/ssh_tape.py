@@ -30,6 +30,7 @@ from .placeholders import SecretBook
 from .scrub import Scrubber
 
 TAPE_VERSION = 1
+EMPTY_CASSETTE = "interactions: []\nversion: 1\n"
 KINDS = ("connect", "run", "exec", "upload", "download")
 
 
@@ -204,3 +205,7 @@ def open_tape(
     finally:
         _ACTIVE.remove(tape)
         tape.save()  # like vcrpy, keep what a failed build did
+        if not replaying and tape.entries and not cassette.exists():
+            # A test that only spoke SSH still needs its HTTP cassette for replay to find.
+            cassette.parent.mkdir(parents=True, exist_ok=True)
+            cassette.write_text(EMPTY_CASSETTE, encoding="utf-8")
