@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from .catalogue import catalogue
 from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
 from .launch import LaunchedVM
@@ -156,9 +157,21 @@ def vm(
 
 
 @pytest.fixture(scope="module")
-def host(vm: LaunchedVM) -> Any:
-    """A testinfra host connected to the VM (SSH for Linux images, WinRM for Windows)."""
+def host(
+    vm: LaunchedVM,
+    imagebuild_store: ImageStore,
+    image_template: Template,
+    image_build_name: str,
+) -> Any:
+    """A testinfra host connected to the VM (SSH for Linux images, WinRM for Windows); for a
+    recorded builder its SSH commands are recorded and replayed with the test's cassette."""
     import testinfra
+
+    plan = imagebuild_store.plan(image_template.path, image_build_name)
+    if vm.communicator == "ssh" and catalogue().recorded(plan.type):
+        from .recording.testinfra_backend import recorded_host
+
+        return recorded_host(vm)
 
     spec, kwargs = vm.testinfra_spec()
     return testinfra.get_host(spec, **kwargs)

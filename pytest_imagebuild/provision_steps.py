@@ -9,6 +9,7 @@ from .communicators.base import Communicator
 from .errors import BuildError
 from .multistep import BuildContext
 from .provisioners.base import ProvisionContext, run_provisioners
+from .recording.communicator import recorded
 
 
 class StepConnect:
@@ -32,7 +33,7 @@ class StepConnect:
 
     def run(self, ctx: BuildContext) -> None:
         ctx.ui.say(f"Waiting for {self.label} to become available...")
-        communicator = self.factory(ctx)
+        communicator = recorded(self.factory(ctx))  # SSH goes to the cassette's tape
         ctx.state["communicator"] = communicator
         hint = (lambda: self.diagnostics(ctx)) if self.diagnostics else None
         stop = (lambda: self.abort(ctx)) if self.abort else None

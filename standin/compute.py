@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from . import native, refusals
+from . import linux_vms, native, refusals
 from .arm import Request, Response, check_location
 from .errors import ArmError, invalid_parameter, not_allowed, resource_not_found
 from .gallery import GALLERY, Galleries
@@ -97,6 +97,7 @@ class VmRuntime:
     power: str = "starting"
     generalized: bool = False
     machine: WindowsMachine | None = None
+    guest: Any = None  # a LinuxGuest (real QEMU) for Linux VMs
     vm_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat())
     command_running: bool = False
@@ -504,7 +505,11 @@ class Compute:
             rt.machine.on_change = self.s.sync_hosts
             rt.machine.on_guest_shutdown = lambda: self.guest_shutdown(res)
             self.configure_listeners(res, rt.machine)
+        else:
+            rt.guest = linux_vms.create_guest(self.s, res, image)
         rt.power = "running"
+        if rt.guest is not None:
+            linux_vms.boot(self.s, res)
         if rt.machine is not None:
             rt.machine.boot()
         self.s.sync_hosts()
@@ -586,6 +591,8 @@ class Compute:
             rt.power = after
             if after == "running" and rt.machine is not None:
                 rt.machine.boot()
+            if rt.guest is not None:
+                linux_vms.follow_power(self.s, res)
             self.s.sync_hosts()
 
         op = self.arm.start("vm_action", "Microsoft.Compute", res.location, complete, req)
@@ -747,6 +754,8 @@ class Compute:
         status = 200 if res is not None else 201
         rid = self.store.rid(group, IMAGE, name)
         snapshot = rt.machine.disk() if rt.machine is not None else None
+        if rt.guest is not None:
+            snapshot = linux_vms.capture(self.s, rt.guest)
         res = Resource(
             rid,
             IMAGE,
@@ -804,6 +813,7 @@ class Compute:
         )
 
     def after_vm_delete(self, vm: Resource) -> None:
+        linux_vms.destroy(vm)
         os_disk = vm.properties["storageProfile"]["osDisk"]
         disk = self.store.get(self.store.rid(vm.group, DISK, os_disk["name"]))
         if disk is not None:

@@ -1,6 +1,9 @@
-"""Record the shipped cassettes of examples/webserver.json against the loopback Azure.
+"""Record the shipped cassettes of the Azure examples against the loopback Azure.
 
-    python -m standin.record_examples [--cassette-dir DIR] [--realistic]
+    python -m standin.record_examples [--cassette-dir DIR] [--realistic] [--example NAME]
+
+examples/webserver.json (Windows, simulated guest) and examples/ubuntu-gallery.json (Linux: a
+real QEMU guest, so it takes minutes; its gallery is created first, as a user would).
 
 Starts a stand-in, points the plugin at it through the environment (exactly as a user points
 it at a real subscription), and runs the main job with --image-record-mode=rewrite. With
@@ -42,10 +45,17 @@ def offline_environment() -> dict[str, str]:
     }
 
 
+EXAMPLES = ("webserver", "ubuntu-gallery")
+
+
 def run_main_job(
-    env: dict[str, str], cassette_dir: Path, mode: str, *extra: str
+    env: dict[str, str],
+    cassette_dir: Path,
+    mode: str,
+    *extra: str,
+    template: str = "examples/webserver.json",
 ) -> tuple[int, float, str]:
-    """Run `pytest --image-template examples/webserver.json`; exit code, seconds, output."""
+    """Run `pytest --image-template <template>`; exit code, seconds, output."""
     command = [
         sys.executable,
         "-m",
@@ -54,7 +64,7 @@ def run_main_job(
         "no:cacheprovider",
         "-q",
         "--image-template",
-        "examples/webserver.json",
+        template,
         f"--image-record-mode={mode}",
         "-o",
         f"image_cassette_dir={cassette_dir}",
@@ -78,14 +88,51 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cassette-dir", type=Path, default=ROOT / "cassettes")
     parser.add_argument("--realistic", action="store_true", help="keep Azure-like delays")
+    parser.add_argument("--example", choices=EXAMPLES, action="append", help="default: all")
     args = parser.parse_args()
-    with start_standin(**recording_options(args.realistic)) as standin:
-        code, seconds, output = run_main_job(
-            standin_environment(standin), args.cassette_dir.resolve(), "rewrite"
-        )
-    print(output)
-    print(f"recorded in {seconds:.1f} s, exit code {code}")
-    return code
+    worst = 0
+    for example in args.example or EXAMPLES:
+        with start_standin(**recording_options(args.realistic)) as standin:
+            env = standin_environment(standin)
+            if example == "ubuntu-gallery":
+                create_example_gallery(standin)
+            code, seconds, output = run_main_job(
+                env, args.cassette_dir.resolve(), "rewrite", template=f"examples/{example}.json"
+            )
+        print(output)
+        print(f"{example}: recorded in {seconds:.1f} s, exit code {code}")
+        worst = worst or code
+    return worst
+
+
+def create_example_gallery(standin: Standin) -> None:
+    """The gallery and Linux image definition examples/ubuntu-gallery.json publishes to."""
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.compute import models as cm
+
+    create_image_group(standin, "Packer-Gallery-RG")
+    compute = ComputeManagementClient(
+        ClientSecretCredential(**standin.credential_kwargs()),
+        standin.subscription_id,
+        **standin.client_kwargs(),
+    )
+    compute.galleries.begin_create_or_update(
+        "Packer-Gallery-RG", "packer_gallery", cm.Gallery(location="eastus2")
+    ).result()
+    compute.gallery_images.begin_create_or_update(
+        "Packer-Gallery-RG",
+        "packer_gallery",
+        "ubuntu_nginx",
+        cm.GalleryImage(
+            location="eastus2",
+            os_type="Linux",
+            os_state="Generalized",
+            identifier=cm.GalleryImageIdentifier(
+                publisher="pytest-imagebuild", offer="ubuntu-nginx", sku="22_04-lts"
+            ),
+        ),
+    ).result()
 
 
 if __name__ == "__main__":

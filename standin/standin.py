@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from standin import linux_vms
 from standin.aad import Directory
 from standin.arm import Arm, Request, Response
 from standin.faults import Faults
@@ -111,6 +112,8 @@ class Standin:
             self.hosts.clear()
         for host in hosts:
             host.stop()
+        for vm in self.store.of_type("Microsoft.Compute/virtualMachines"):
+            linux_vms.destroy(vm)
         self.ip_pool.release_all()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -127,6 +130,7 @@ class Standin:
     def remove_group(self, name: str) -> None:
         for res in list(self.store.in_group(name)):
             self.store.remove(res.id)
+            linux_vms.destroy(res)
             if res.rtype == "Microsoft.Network/publicIPAddresses":
                 self.ip_pool.release(res.properties.get("ipAddress"))
         self.store.groups.pop(name.lower(), None)

@@ -12,9 +12,12 @@ from typing import Any
 
 from ..cleanup import signals
 from ..clock import clock_of
+from ..communicators.keys import generate_key_pair
+from ..communicators.ssh import SSHCommunicator
 from ..errors import BuildError, ImagebuildError
 from ..launch import LaunchedVM
 from ..multistep import Artifact, RunOptions
+from ..recording.communicator import recorded
 from ..secrets import mask, protect
 from ..template.model import BuildPlan
 from ..ui import BuildUI
@@ -94,6 +97,7 @@ class AzureLauncher:
             ),
             tags,
         )
+        key = None if windows else generate_key_pair(self.workdir, "azure_launch_key")
         self.ui.say(f"Creating virtual machine '{names.compute}' from the image ...")
         create_vm(
             compute,
@@ -104,8 +108,9 @@ class AzureLauncher:
                 size=self.config.vm_size,
                 nic_id=ids["nic"],
                 admin_username=self.username,
-                admin_password=self.password,
+                admin_password=self.password if windows else "",
                 windows=windows,
+                ssh_public_key=key.public_key if key else "",
                 image_reference={"id": self.image_id},
                 tags=tags,
             ),
@@ -114,12 +119,15 @@ class AzureLauncher:
         self.ui.message(f" -> IP Address : '{ip}'")
         if windows:
             self._wait_for_winrm(ip)
+        elif key is not None:
+            self._wait_for_ssh(ip, key.private_key_file)
         self.ui.say(f"VM {names.compute} is up at {ip}")
         return LaunchedVM(
             name=names.compute,
             host=ip,
             username=self.username,
-            password=self.password,
+            password=self.password if windows else "",
+            key_file=key.private_key_file if key else None,
             communicator="winrm" if windows else "ssh",
             data={"resource_group": self.group, "vm_name": names.compute, "location": location},
         )
@@ -153,6 +161,16 @@ class AzureLauncher:
         communicator.wait_ready(self.config.connect_timeout)
         communicator.close()
         self.ui.say("Connected to WinRM!")
+
+    def _wait_for_ssh(self, ip: str, key_file: Path) -> None:
+        """Linux VMs: log in with the launch's own key pair (Azure puts it in authorized_keys)."""
+        self.ui.say("Waiting for SSH to become available...")
+        communicator = recorded(
+            SSHCommunicator(ip, 22, self.username, private_key_file=key_file, poll_interval=2.0)
+        )
+        communicator.wait_ready(self.config.connect_timeout)
+        communicator.close()
+        self.ui.say("Connected to SSH!")
 
     def teardown(self) -> None:
         """Delete the launch group and wait for it; runs whether the tests passed or not."""

@@ -153,6 +153,19 @@ class SSHCommunicator(Communicator):
             )
         return status
 
+    def capture(self, command: str) -> tuple[int, bytes, bytes]:
+        """Run ``command``; its exit status, stdout and stderr apart (what testinfra reports)."""
+        log.debug("%s: running %s", self.target, mask(command, self.secrets))
+        channel = self._transport().open_session(timeout=self.connect_timeout)
+        try:
+            channel.exec_command(command)
+            stdout = b"".join(channel.makefile("rb"))
+            stderr = b"".join(channel.makefile_stderr("rb"))
+            status = channel.recv_exit_status()
+        finally:
+            channel.close()
+        return status, stdout, stderr
+
     def _stream(
         self,
         channel: paramiko.Channel,

@@ -8,6 +8,7 @@ a bad ``-drive``) are reported too.
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import json
 import os
 import re
@@ -91,6 +92,13 @@ def merge_qemuargs(
     return argv
 
 
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network("127.0.0.0/8")
+    except ValueError:
+        return False
+
+
 class QemuMachine:
     """One VM; ``start`` it, reach it on 127.0.0.1:``ssh_host_port``, ``stop`` it always."""
 
@@ -115,7 +123,11 @@ class QemuMachine:
         machine_type: str = "pc",
         binary: str = "qemu-system-x86_64",
         qemu_log: Path | None = None,
+        host_address: str = "127.0.0.1",
     ) -> None:
+        if not _is_loopback(host_address):
+            raise BuildError(f"QEMU forwards listen on loopback only, not on {host_address}.")
+        self.host_address = host_address  # where the forwards listen: 127.0.0.0/8 only
         self.disk, self.disk_format = Path(disk), disk_format
         self.memory_mb, self.cpus, self.accelerator = memory_mb, cpus, accelerator
         self.ssh_host_port = ssh_host_port
@@ -174,7 +186,8 @@ class QemuMachine:
         """User networking; every forward listens on loopback only, never on the LAN."""
         ports = {self.guest_ssh_port: self.ssh_host_port, **self.forwards}
         rules = "".join(
-            f",hostfwd=tcp:127.0.0.1:{host}-:{guest}" for guest, host in sorted(ports.items())
+            f",hostfwd=tcp:{self.host_address}:{host}-:{guest}"
+            for guest, host in sorted(ports.items())
         )
         return f"user,id=user.0{rules}"
 

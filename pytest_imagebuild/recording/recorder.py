@@ -27,6 +27,7 @@ from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
 from .placeholders import SecretBook, placeholder_for
 from .scrub import PublicAddresses, Scrubber
+from .ssh_tape import SshNotInCassette, open_tape
 
 METADATA_KEY = "imagebuild"
 
@@ -185,8 +186,11 @@ class CassetteRecorder:
             if replaying or self.settings.block_network:
                 why = "replaying from cassettes" if replaying else "--image-block-network"
                 stack.enter_context(network_blocked(f"{why} ({path})"))
+            stack.enter_context(open_tape(path, replaying, scrubber, book, mode))
             try:
                 yield options
+            except SshNotInCassette as error:
+                raise NotInCassette(str(error)) from None
             except Exception as error:
                 miss = _cassette_miss(error)
                 if miss is None:

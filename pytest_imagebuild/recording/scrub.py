@@ -30,6 +30,10 @@ DROPPED_RESPONSE_HEADERS = {
     "date",
 }
 IP_KEYS = {"ipaddress"}
+# Values made afresh each run that are no secret but would never match on replay: the
+# temporary SSH public key a Linux build or launch gives its VM.
+RUN_KEYS = {"keydata"}
+RUN_VALUE = "scrubbed-run-ssh-public-key"
 DOCUMENTATION_NET = ipaddress.ip_network("203.0.113.0/24")
 
 
@@ -59,6 +63,8 @@ def _scrub_json(value: Any, addresses: PublicAddresses) -> Any:
             lowered = key.lower()
             if lowered in SECRET_KEYS and isinstance(item, str | dict | list) and item:
                 result[key] = SCRUBBED
+            elif lowered in RUN_KEYS and isinstance(item, str) and item:
+                result[key] = RUN_VALUE
             elif lowered in IDENTITY_KEYS and isinstance(item, str) and item:
                 result[key] = FAKE_ID
             elif lowered in IP_KEYS and isinstance(item, str) and _is_ip(item):
