@@ -77,6 +77,7 @@ def _cassettes(settings: Settings) -> CassetteRecorder:
         RecordingSettings(
             mode=settings.record_mode,
             root=settings.cassette_dir,
+            rootdir=settings.rootdir,
             block_network=settings.block_network,
             can_record=catalogue().can_record(settings.providers),
         )

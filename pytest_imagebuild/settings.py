@@ -108,6 +108,7 @@ class Settings:
     record_mode: str = ""
     block_network: bool = False
     cassette_dir: Path = Path("cassettes")
+    rootdir: Path = Path(".")  # cassette folders mirror template paths relative to it
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -135,6 +136,7 @@ class Settings:
             ),
             block_network=option.image_block_network,
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
+            rootdir=config.rootpath,
         )
 
     def provider_settings(self, builder_type: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ before anything is written."""
 from __future__ import annotations
 
 import errno
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ from vcr.serialize import deserialize, serialize
 from ..bounded_read import InputFileError, read_text_bounded
 from ..errors import ImagebuildError
 from ..secrets import encoded_forms
-from ..template.names import template_stem
+from ..safepath import component, inside
+from ..template.names import template_folder
 from .placeholders import SecretBook
 
 
@@ -25,13 +25,23 @@ class CassetteError(ImagebuildError):
 
 def safe_name(text: str) -> str:
     """A file-name-safe form of a test or build name."""
-    return re.sub(r"[^\w.-]+", "-", text).strip("-") or "unnamed"
+    return component(text)
 
 
-def cassette_path(root: Path, template: Path, build: str, name: str) -> Path:
-    """cassettes/<template>/<build>/<name>.yaml"""
-    folder = safe_name(template_stem(template))
-    return root / folder / safe_name(build) / f"{safe_name(name)}.yaml"
+def template_cassettes(root: Path, rootdir: Path, template: Path) -> Path:
+    """cassettes/<template path below the rootdir, without its suffix>, inside root."""
+    return inside(root, root / template_folder(template, rootdir), "a cassette")
+
+
+def build_folder(root: Path, rootdir: Path, template: Path, build: str) -> Path:
+    """cassettes/<template>/<build>, inside root."""
+    folder = template_cassettes(root, rootdir, template) / component(build)
+    return inside(root, folder, "a cassette")
+
+
+def cassette_path(root: Path, template: Path, build: str, name: str, rootdir: Path) -> Path:
+    """cassettes/<template>/<build>/<name>.yaml (see build_folder)."""
+    return build_folder(root, rootdir, template, build) / f"{component(name)}.yaml"
 
 
 def _problem(path: Path, detail: str) -> CassetteError:

@@ -20,9 +20,15 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
 from ..template import RunContext
-from ..template.names import seed_name, template_stem
+from ..template.names import seed_name
 from .blocking import network_blocked
-from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
+from .cassettes import (
+    CassetteError,
+    ScrubbedPersister,
+    cassette_path,
+    read_metadata,
+    template_cassettes,
+)
 from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
 from .placeholders import SecretBook, placeholder_for
@@ -41,6 +47,7 @@ class RecordingSettings:
     root: Path = Path("cassettes")
     block_network: bool = False
     can_record: bool = False
+    rootdir: Path = Path(".")  # cassette folders mirror template paths relative to it
 
 
 @dataclass
@@ -97,7 +104,11 @@ class CassetteRecorder:
         self._runs: dict[Path, TemplateRun] = {}
 
     def build_cassette(self, template: Path, build: str) -> Path:
-        return cassette_path(self.settings.root, template, build, "build")
+        return self.path(template, build, "build")
+
+    def path(self, template: Path, build: str, name: str) -> Path:
+        """Where the cassette of one build, launch or test of a template lives."""
+        return cassette_path(self.settings.root, template, build, name, self.settings.rootdir)
 
     def template_run(self, template: Path) -> TemplateRun:
         """How a recorded template renders: as its recording did, or as a new recording will.
@@ -111,7 +122,7 @@ class CassetteRecorder:
     def _template_run(self, template: Path) -> TemplateRun:
         seed = f"pytest-imagebuild:{seed_name(template)}"
         if self.settings.mode not in ("all", "rewrite"):
-            folder = self.settings.root / safe_name(template_stem(template))
+            folder = template_cassettes(self.settings.root, self.settings.rootdir, template)
             for cassette in sorted(folder.glob("*/build.yaml")):
                 meta = read_metadata(cassette).get(METADATA_KEY)
                 if isinstance(meta, dict) and "started" in meta:
@@ -149,7 +160,7 @@ class CassetteRecorder:
         metadata: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Record or replay the HTTP inside; yields build options (the clock to use)."""
-        path = cassette_path(self.settings.root, template, build, name)
+        path = self.path(template, build, name)
         mode = effective_mode(self.settings.mode, path, self.settings.can_record)
         if mode == "none" and not path.exists():
             raise CassetteError(
