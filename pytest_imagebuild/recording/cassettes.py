@@ -13,8 +13,8 @@ from vcr.serialize import deserialize, serialize
 
 from ..bounded_read import InputFileError, read_text_bounded
 from ..errors import ImagebuildError
-from ..secrets import encoded_forms
 from ..safepath import component, inside
+from ..secrets import encoded_forms
 from ..template.names import template_folder
 from .placeholders import SecretBook
 
