@@ -1,0 +1,105 @@
+"""False passes: a template must never pass on another template's build or recording.
+
+Two templates with the same file name in different folders once shared an xdist build (keyed
+by `<stem>-<build>`) and a cassette folder (`cassettes/<stem>/`): a changed copy passed on its
+original's image. These run replayed, offline, with no credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_imagebuild.recording.cassettes import cassette_path
+from standin.record_examples import ROOT, offline_environment
+
+SHIPPED = ROOT / "cassettes" / "examples" / "webserver"
+needs_cassettes = pytest.mark.skipif(not SHIPPED.is_dir(), reason="no shipped cassettes")
+
+
+def _project(tmp_path: Path, copy_variables: dict[str, str]) -> Path:
+    """A project with examples/webserver.json and other/webserver.json (the copy, with
+    changed variables), and a pytest.ini making it the rootdir."""
+    project = tmp_path / "project"
+    for folder in ("examples", "other"):
+        shutil.copytree(ROOT / "examples" / "scripts", project / folder / "scripts")
+        shutil.copy(ROOT / "examples" / "webserver.json", project / folder / "webserver.json")
+    copy = project / "other" / "webserver.json"
+    template = json.loads(copy.read_text())
+    template["variables"].update(copy_variables)
+    copy.write_text(json.dumps(template, indent=2))
+    (project / "pytest.ini").write_text("[pytest]\n")
+    return project
+
+
+def _run(project: Path, *args: str) -> tuple[int, str]:
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", *args]
+    command += ["--image-record-mode=none", "--image-block-network"]
+    command += [f"--basetemp={project.parent / 'run'}"]
+    env = offline_environment()
+    env["PYTHONPATH"] = ":".join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+@needs_cassettes
+def test_a_changed_copy_with_the_same_name_fails_beside_its_original_under_xdist(
+    tmp_path: Path,
+) -> None:
+    """Both templates have the recording (the copy's folder holds the original's cassettes),
+    so only the build sharing can make the copy pass: it must replay its own requests."""
+    project = _project(tmp_path, {"vm_size": "Standard_D4s_v3"})
+    for folder in ("examples", "other"):
+        shutil.copytree(SHIPPED, project / "cassettes" / folder / "webserver")
+    code, output = _run(
+        project,
+        "-n",
+        "2",
+        "-k",
+        "build",
+        "--image-template",
+        "examples/webserver.json",
+        "--image-template",
+        "other/webserver.json",
+    )
+    assert code == 1, output
+    assert "PASSED examples/webserver.json::build[azure-arm]" in output
+    assert "FAILED other/webserver.json::build[azure-arm]" in output
+    assert "not in the cassette" in output and "Standard_D4s_v3" in output
+    assert "1 failed, 1 passed" in output
+
+
+@needs_cassettes
+def test_a_template_never_replays_the_cassettes_of_another_with_the_same_name(
+    tmp_path: Path,
+) -> None:
+    """An identical copy in another folder has no recording of its own: it fails, naming the
+    cassette it looked for, instead of passing on its namesake's."""
+    project = _project(tmp_path, {})
+    shutil.copytree(SHIPPED, project / "cassettes" / "examples" / "webserver")
+    code, output = _run(project, "-k", "build", "--image-template", "other/webserver.json")
+    assert code == 1, output
+    assert "no cassette to replay" in output
+    assert str(Path("cassettes") / "other" / "webserver" / "azure-arm" / "build.yaml") in output
+    code, output = _run(project, "-k", "build", "--image-template", "examples/webserver.json")
+    assert code == 0, output
+
+
+def test_cassette_folders_mirror_the_template_path_below_the_rootdir(tmp_path: Path) -> None:
+    root, cassettes = tmp_path / "repo", tmp_path / "repo" / "cassettes"
+    json_form = cassette_path(cassettes, root / "examples" / "web.json", "b", "build", root)
+    hcl_form = cassette_path(cassettes, root / "examples" / "web.pkr.hcl", "b", "build", root)
+    other = cassette_path(cassettes, root / "other" / "web.json", "b", "build", root)
+    assert json_form == hcl_form == cassettes.resolve() / "examples" / "web" / "b" / "build.yaml"
+    assert other == cassettes.resolve() / "other" / "web" / "b" / "build.yaml"
+    outside_a = cassette_path(cassettes, tmp_path / "a" / "web.json", "b", "build", root)
+    outside_b = cassette_path(cassettes, tmp_path / "b" / "web.json", "b", "build", root)
+    assert outside_a != outside_b
+    for path in (outside_a, outside_b):
+        assert path.parent.parent.parent == cassettes.resolve() / "_outside"
+        assert path.parent.parent.name.startswith("web-")
