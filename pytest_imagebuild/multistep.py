@@ -49,6 +49,9 @@ class RunOptions:
     provider: Mapping[str, str] = field(default_factory=dict)
     on_created: Callable[[str, str], None] | None = None
     on_released: Callable[[str, str], None] | None = None
+    # May a cloud build reach a live credential chain (managed identity, Azure CLI)? Only when
+    # the user asked to record or set credentials: a replay that misses fails closed instead.
+    live_credentials: bool = False
 
     def with_clock(self, clock: Clock) -> RunOptions:
         return replace(self, clock=clock)

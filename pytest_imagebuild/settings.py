@@ -11,7 +11,7 @@ import pytest
 
 from .catalogue import catalogue
 from .errors import ImagebuildError
-from .recording.modes import MODES, check_mode
+from .recording.modes import MODES, RECORDING_MODES, REWRITING_MODES, check_mode
 from .template.hcl2.parse import is_configuration_folder
 from .template.variables import parse_cli_var
 
@@ -122,7 +122,7 @@ class Settings:
             except ValueError as error:
                 raise pytest.UsageError(str(error)) from None
             variables[name] = value
-        return cls(
+        settings = cls(
             templates=expand_templates(patterns, base),
             variables=variables,
             # abspath, not resolve(): /dev/fd/N from a shell's <(...) must keep naming the pipe
@@ -138,11 +138,31 @@ class Settings:
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
             rootdir=config.rootpath,
         )
+        settings.refuse_recording_without_credentials()
+        return settings
+
+    def refuse_recording_without_credentials(self) -> None:
+        """new_episodes, all and rewrite change cassettes that exist: without credentials
+        every build would fail and leave them emptied or deleted, so refuse before any file
+        is touched."""
+        if self.record_mode in REWRITING_MODES and not catalogue().can_record(self.providers):
+            raise ImagebuildError(
+                f"--image-record-mode={self.record_mode} re-records cassettes, which needs "
+                "credentials for a live build, and none are set; nothing was changed. Set "
+                "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (or "
+                "ARM_USE_AZURE_CLI_AUTH=true, ARM_USE_MSI=true, or --image-azure-arm-url), or "
+                "drop --image-record-mode to replay the cassettes as they are."
+            )
 
     def provider_settings(self, builder_type: str) -> dict[str, str]:
         """The run settings of the provider that implements this builder type."""
         provider = catalogue().provider_of(builder_type)
         return self.providers.get(provider.name, {}) if provider else {}
+
+    def may_go_live(self) -> bool:
+        """Whether cloud builds may use live credentials: the user asked to record or set
+        credentials (see each provider's can_record)."""
+        return self.record_mode in RECORDING_MODES or catalogue().can_record(self.providers)
 
     def selects(self, build_name: str) -> bool:
         if self.only and build_name not in self.only:

@@ -163,6 +163,7 @@ class ImageStore:
             provider=self.provider_settings(plan),
             on_created=journal.created,
             on_released=journal.released,
+            live_credentials=self.settings.may_go_live(),
         )
 
     def provider_settings(self, plan: BuildPlan) -> Mapping[str, str]:

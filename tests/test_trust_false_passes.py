@@ -7,44 +7,12 @@ original's image. These run replayed, offline, with no credentials.
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from trust_project import SHIPPED, needs_cassettes, project_with_copy, run_offline
 
 from pytest_imagebuild.recording.cassettes import cassette_path
-from standin.record_examples import ROOT, offline_environment
-
-SHIPPED = ROOT / "cassettes" / "examples" / "webserver"
-needs_cassettes = pytest.mark.skipif(not SHIPPED.is_dir(), reason="no shipped cassettes")
-
-
-def _project(tmp_path: Path, copy_variables: dict[str, str]) -> Path:
-    """A project with examples/webserver.json and other/webserver.json (the copy, with
-    changed variables), and a pytest.ini making it the rootdir."""
-    project = tmp_path / "project"
-    for folder in ("examples", "other"):
-        shutil.copytree(ROOT / "examples" / "scripts", project / folder / "scripts")
-        shutil.copy(ROOT / "examples" / "webserver.json", project / folder / "webserver.json")
-    copy = project / "other" / "webserver.json"
-    template = json.loads(copy.read_text())
-    template["variables"].update(copy_variables)
-    copy.write_text(json.dumps(template, indent=2))
-    (project / "pytest.ini").write_text("[pytest]\n")
-    return project
-
-
-def _run(project: Path, *args: str) -> tuple[int, str]:
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", *args]
-    command += ["--image-record-mode=none", "--image-block-network"]
-    command += [f"--basetemp={project.parent / 'run'}"]
-    env = offline_environment()
-    env["PYTHONPATH"] = ":".join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
-    return done.returncode, done.stdout + done.stderr
 
 
 @needs_cassettes
@@ -53,10 +21,10 @@ def test_a_changed_copy_with_the_same_name_fails_beside_its_original_under_xdist
 ) -> None:
     """Both templates have the recording (the copy's folder holds the original's cassettes),
     so only the build sharing can make the copy pass: it must replay its own requests."""
-    project = _project(tmp_path, {"vm_size": "Standard_D4s_v3"})
+    project = project_with_copy(tmp_path, {"vm_size": "Standard_D4s_v3"})
     for folder in ("examples", "other"):
         shutil.copytree(SHIPPED, project / "cassettes" / folder / "webserver")
-    code, output = _run(
+    code, output = run_offline(
         project,
         "-n",
         "2",
@@ -80,13 +48,15 @@ def test_a_template_never_replays_the_cassettes_of_another_with_the_same_name(
 ) -> None:
     """An identical copy in another folder has no recording of its own: it fails, naming the
     cassette it looked for, instead of passing on its namesake's."""
-    project = _project(tmp_path, {})
+    project = project_with_copy(tmp_path, {})
     shutil.copytree(SHIPPED, project / "cassettes" / "examples" / "webserver")
-    code, output = _run(project, "-k", "build", "--image-template", "other/webserver.json")
+    code, output = run_offline(project, "-k", "build", "--image-template", "other/webserver.json")
     assert code == 1, output
     assert "no cassette to replay" in output
     assert str(Path("cassettes") / "other" / "webserver" / "azure-arm" / "build.yaml") in output
-    code, output = _run(project, "-k", "build", "--image-template", "examples/webserver.json")
+    code, output = run_offline(
+        project, "-k", "build", "--image-template", "examples/webserver.json"
+    )
     assert code == 0, output
 
 
