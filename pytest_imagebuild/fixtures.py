@@ -152,6 +152,7 @@ def host(vm: LaunchedVM) -> Any:
 
 
 USES_IMAGE = {"image", "vm", "host"}
+TEST_FAILED = pytest.StashKey[bool]()  # set by plugin.pytest_runtest_makereport
 
 
 @pytest.fixture(autouse=True)
@@ -172,3 +173,5 @@ def imagebuild_cassette(request: pytest.FixtureRequest) -> Iterator[dict[str, An
     name = f"{Path(str(request.node.path)).stem}.{request.node.name}"
     with store.recording.use(plan, name, secrets) as clock:
         yield {"clock": clock}
+    if request.node.stash.get(TEST_FAILED, False):
+        store.recording.test_failed(plan)

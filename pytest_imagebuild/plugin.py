@@ -72,6 +72,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args = extra + list(config.args)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Successful recordings replace their cassettes; failed ones leave them untouched."""
+    store = session.config.stash.get(STORE_KEY, None)
+    if store is None:
+        return
+    notes = store.recording.finish()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for note in notes:
+        if reporter is not None:
+            reporter.write_line(f"imagebuild: {note}", yellow=True)
+
+
 def _cassettes(settings: Settings) -> CassetteRecorder:
     return CassetteRecorder(
         RecordingSettings(
@@ -141,6 +153,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, Any]:
     """An ImagebuildError in a fixture or test prints as its paragraph, not a traceback."""
     report = yield
+    if report.when == "call" and report.failed:
+        item.stash[fixtures.TEST_FAILED] = True
     if call.excinfo is not None and isinstance(call.excinfo.value, ImagebuildError):
         report.longrepr = str(call.excinfo.value)
     return report

@@ -4,6 +4,7 @@ before anything is written."""
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,12 +118,19 @@ def find_secret(text: str, book: SecretBook) -> str | None:
 class ScrubbedPersister:
     """vcrpy persister that validates on load and refuses to save a cassette holding a secret."""
 
-    def __init__(self, book: SecretBook):
+    def __init__(
+        self,
+        book: SecretBook,
+        save_to: Callable[[Path], Path] | None = None,
+        fresh: bool = False,
+    ):
         self.book = book
+        self.save_to = save_to  # where a recorded cassette goes (staging.py), else in place
+        self.fresh = fresh  # load nothing: a rewrite
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
         path = Path(cassette_path)
-        if not path.is_file():
+        if self.fresh or not path.is_file():
             raise CassetteNotFoundError()
         data = read_cassette(path)
         try:
@@ -133,6 +141,7 @@ class ScrubbedPersister:
 
     def save_cassette(self, cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
         path = Path(cassette_path)
+        path = self.save_to(path) if self.save_to else path
         text = serialize(cassette_dict, serializer)
         leaked = find_secret(text, self.book)
         if leaked:

@@ -33,6 +33,7 @@ from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
 from .placeholders import SecretBook, placeholder_for
 from .scrub import PublicAddresses, Scrubber
+from .staging import StagedCassettes, is_staging
 
 METADATA_KEY = "imagebuild"
 
@@ -102,6 +103,7 @@ class CassetteRecorder:
         self.settings = settings
         self.addresses = PublicAddresses()
         self._runs: dict[Path, TemplateRun] = {}
+        self.staged = StagedCassettes()
 
     def build_cassette(self, template: Path, build: str) -> Path:
         return self.path(template, build, "build")
@@ -123,7 +125,8 @@ class CassetteRecorder:
         seed = f"pytest-imagebuild:{seed_name(template)}"
         if self.settings.mode not in ("all", "rewrite"):
             folder = template_cassettes(self.settings.root, self.settings.rootdir, template)
-            for cassette in sorted(folder.glob("*/build.yaml")):
+            builds = [c for c in sorted(folder.glob("*/build.yaml")) if not is_staging(c.parent)]
+            for cassette in builds:
                 meta = read_metadata(cassette).get(METADATA_KEY)
                 if isinstance(meta, dict) and "started" in meta:
                     try:
@@ -168,9 +171,30 @@ class CassetteRecorder:
                 "Record it with --image-record-mode=once and Azure credentials "
                 "(see cassettes/README.md)."
             )
-        if mode == "rewrite" and path.exists():
-            path.unlink()
         replaying = replays_only(mode, path)
+        if not replaying:
+            self.staged.begin(path)
+        try:
+            with self._use(path, mode, replaying, book, metadata) as options:
+                yield options
+        except BaseException:
+            if not replaying:
+                self.staged.failed(path)
+            raise
+
+    def finish(self) -> list[str]:
+        """Session end: move successful recordings into place (see staging.py)."""
+        return self.staged.finish()
+
+    @contextmanager
+    def _use(
+        self,
+        path: Path,
+        mode: str,
+        replaying: bool,
+        book: SecretBook,
+        metadata: dict[str, Any] | None,
+    ) -> Iterator[dict[str, Any]]:
         scrubber = Scrubber(book, self.addresses)
         recorder = vcr.VCR(
             record_mode=vcr_mode(mode),
@@ -181,7 +205,10 @@ class CassetteRecorder:
             serializer="yaml",
         )
         recorder.register_matcher("imagebuild_body", body_matcher)
-        recorder.register_persister(ScrubbedPersister(book))
+        # rewrite starts from an empty cassette; the old one stays until the new one is good.
+        recorder.register_persister(
+            ScrubbedPersister(book, save_to=self.staged.staged, fresh=mode == "rewrite")
+        )
         options: dict[str, Any] = {"clock": VirtualClock() if replaying else REAL_CLOCK}
         with ExitStack() as stack:
             cassette = stack.enter_context(recorder.use_cassette(str(path)))
