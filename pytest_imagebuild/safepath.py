@@ -17,6 +17,7 @@ from .errors import ImagebuildError, printable
 # Bytes, not characters: file systems limit a name to 255 bytes and a letter may take four.
 MAX_COMPONENT_BYTES = 100
 _UNSAFE = re.compile(r"[^\w.-]+")
+_EDGES = re.compile(r"^[.-]+|-+$")  # no leading dot or dash, no trailing dash
 
 
 class UnsafePath(ImagebuildError):
@@ -31,7 +32,7 @@ def component(text: str, fallback: str = "unnamed") -> str:
     """One file name made from user text: letters, digits, ``_.-`` only, no leading dot (so
     never ``.`` or ``..`` or a hidden file), never empty, at most 100 bytes (a cut name ends
     with a hash of the whole text, so two long names do not collide)."""
-    cleaned = _UNSAFE.sub("-", text).strip("-").lstrip(".").strip("-") or fallback
+    cleaned = _EDGES.sub("", _UNSAFE.sub("-", text)) or fallback
     if len(cleaned.encode("utf-8", "surrogatepass")) <= MAX_COMPONENT_BYTES:
         return cleaned
     suffix = "-" + short_hash(text)

@@ -21,6 +21,7 @@ from .errors import ImagebuildError, Problem, TemplateError
 from .multistep import Artifact, RunOptions
 from .pipeline import RecordedLauncher, run_build
 from .recording.session import RecordingSession
+from .safepath import inside
 from .settings import Settings, display_path
 from .sharing import SharedBuilds
 from .template import RunContext, Template, plan_builds
@@ -188,6 +189,7 @@ class ImageStore:
     def _workdir(self, plan: BuildPlan, scope: str) -> Path:
         """Where a build or launch puts its files: one folder per build key under the base temp."""
         name = content_key(plan.template.path, plan.name) + (f"-{scope}" if scope else "")
-        workdir = self.workdir_factory() / name
+        root = self.workdir_factory()
+        workdir = inside(root, root / name, "a work folder")
         workdir.mkdir(parents=True, exist_ok=True)
         return workdir
