@@ -171,6 +171,35 @@ def _default_to_loadgroup(config: pytest.Config) -> None:
         option.dist = "loadgroup"
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Two differing imagebuild markers on a test (module and function): an error naming
+    both, instead of fixtures silently using one of them."""
+    fixtures.only_marker(item)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """--image-only naming no build of any template would run nothing and pass: refuse."""
+    settings = session.config.stash.get(SETTINGS_KEY, None)
+    store = session.config.stash.get(STORE_KEY, None)
+    if settings is None or store is None or not settings.only or not settings.templates:
+        return
+    names: list[str] = []
+    qualified: set[str] = set()  # Packer's type.name form
+    for path in settings.templates:
+        template = store.load(path).template
+        if template is None:
+            return  # its ::validate item reports why; the names cannot be checked
+        names += [n for n in template.build_names if n not in names]
+        qualified |= {f"{b.type}.{b.name}" for b in template.builders}
+    unknown = [name for name in settings.only if name not in names and name not in qualified]
+    if unknown:
+        raise pytest.UsageError(
+            f"--image-only {','.join(unknown)}: no build of that name in "
+            f"{', '.join(str(p.name) for p in settings.templates)}; "
+            f"builds: {', '.join(names) or '(none)'}"
+        )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests of one module share one VM, so they stay on one xdist worker; builds and other
     modules spread over the workers (each image is still built only once)."""

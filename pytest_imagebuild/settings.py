@@ -92,6 +92,20 @@ def add_options(parser: pytest.Parser) -> None:
         add_provider_options(parser)
 
 
+ON_ERROR_CHOICES = ("cleanup", "abort")
+
+
+def _on_error(value: str) -> str:
+    """--image-on-error or the image_on_error ini key; a typo is a usage error, not cleanup."""
+    value = (value or "cleanup").strip()
+    if value not in ON_ERROR_CHOICES:
+        raise ImagebuildError(
+            f"image_on_error = {value!r} is not one of {', '.join(ON_ERROR_CHOICES)} "
+            "(--image-on-error / the image_on_error ini key)"
+        )
+    return value
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
@@ -129,7 +143,7 @@ class Settings:
             var_files=tuple(Path(os.path.abspath(f)) for f in option.image_var_file),
             only=_names(option.image_only),
             except_=_names(option.image_except),
-            on_error=option.image_on_error or config.getini("image_on_error") or "cleanup",
+            on_error=_on_error(option.image_on_error or config.getini("image_on_error")),
             providers=catalogue().provider_settings(option),
             record_mode=check_mode(
                 option.image_record_mode or config.getini("image_record_mode") or ""

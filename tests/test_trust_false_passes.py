@@ -7,9 +7,11 @@ original's image. These run replayed, offline, with no credentials.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pytest
 from trust_project import SHIPPED, needs_cassettes, project_with_copy, run_offline
 
 from pytest_imagebuild.recording.cassettes import cassette_path
@@ -73,3 +75,56 @@ def test_cassette_folders_mirror_the_template_path_below_the_rootdir(tmp_path: P
     for path in (outside_a, outside_b):
         assert path.parent.parent.parent == cassettes.resolve() / "_outside"
         assert path.parent.parent.name.startswith("web-")
+
+
+def _two_builds(pytester: pytest.Pytester) -> None:
+    builders = [{"type": "null", "name": n, "communicator": "none"} for n in ("one", "two")]
+    (pytester.path / "t.json").write_text(json.dumps({"builders": builders}))
+
+
+def test_image_only_naming_no_build_is_a_usage_error_listing_the_builds(
+    pytester: pytest.Pytester,
+) -> None:
+    _two_builds(pytester)
+    result = pytester.runpytest_inprocess("--image-template", "t.json", "--image-only", "oen")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--image-only oen: no build of that name in t.json; builds: one, two" in (
+        result.stderr.str()
+    )
+    result = pytester.runpytest_inprocess("--image-template", "t.json", "--image-only", "two")
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "choices"),
+    [
+        ("image_on_error", "clenaup", "cleanup, abort"),
+        ("image_record_mode", "replay", "none, once, new_episodes, all, rewrite"),
+    ],
+)
+def test_a_bad_ini_choice_is_a_usage_error_listing_the_choices(
+    pytester: pytest.Pytester, key: str, value: str, choices: str
+) -> None:
+    _two_builds(pytester)
+    result = pytester.runpytest_inprocess("--image-template", "t.json", "-o", f"{key}={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert repr(value) in result.stderr.str() and choices in result.stderr.str()
+
+
+def test_two_differing_imagebuild_markers_are_an_error_naming_both(
+    pytester: pytest.Pytester,
+) -> None:
+    _two_builds(pytester)
+    pytester.makepyfile(
+        test_t="import pytest\n"
+        "pytestmark = pytest.mark.imagebuild('t.json', builder='one')\n"
+        "@pytest.mark.imagebuild('t.json', builder='two')\n"
+        "def test_x(image_build_name):\n"
+        "    assert image_build_name\n"
+    )
+    result = pytester.runpytest_inprocess("--image-template", "t.json", "test_t.py", "-k", "test_x")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*two imagebuild markers apply, imagebuild('t.json', builder='two') and "
+         "imagebuild('t.json', builder='one')*"]
+    )
