@@ -4,7 +4,6 @@ outside the base temp, the cassette folder and the state dir."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from trust_project import SHIPPED, needs_cassettes
@@ -51,11 +50,12 @@ def test_a_failed_rewrite_leaves_the_old_cassettes_and_says_where_the_partial_on
 def test_a_replay_with_a_manifest_leaves_nothing_in_the_system_temp(tmp_path: Path) -> None:
     cassettes = tmp_path / "cassettes"
     shutil.copytree(SHIPPED.parent.parent, cassettes)
-    system_temp = Path(tempfile.gettempdir())
-    locks = set(system_temp.glob("pytest-imagebuild-manifest-*.lock"))
+    system_temp = tmp_path / "system-temp"  # this run's own, so other runs cannot interfere
+    system_temp.mkdir()
+    env = {**offline_environment(), "TMPDIR": str(system_temp)}
     code, _, output = run_main_job(
-        offline_environment(), cassettes, "none", "-k", "build", f"--basetemp={tmp_path / 't'}"
+        env, cassettes, "none", "-k", "build", f"--basetemp={tmp_path / 't'}"
     )
     assert code == 0, output
     assert list((tmp_path / "t").rglob("manifest.json")), "the manifest post-processor ran"
-    assert set(system_temp.glob("pytest-imagebuild-manifest-*.lock")) == locks
+    assert list(system_temp.iterdir()) == []
