@@ -56,7 +56,7 @@ def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> Ima
     """The imagebuild marker, else a companion template given with --image-template, else the
     only --image-template (so a copy of a template can run its original's tests), else the
     companion template beside the test file."""
-    marker = node.get_closest_marker("imagebuild")
+    marker = only_marker(node)
     kwargs = dict(marker.kwargs) if marker else {}
     if marker and marker.args:
         kwargs.setdefault("template", marker.args[0])
@@ -79,6 +79,26 @@ def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> Ima
         "pytestmark = pytest.mark.imagebuild(template='file.json', builder='name'), name the "
         "test file test_<template>.py beside the template, or pass exactly one --image-template."
     )
+
+
+def only_marker(node: pytest.Item | pytest.Collector) -> pytest.Mark | None:
+    """The imagebuild marker; two that differ (module and function, say) are an error, not
+    a silent choice of the closest."""
+    markers = list(node.iter_markers("imagebuild"))
+    differing = [m for m in markers if (m.args, m.kwargs) != (markers[0].args, markers[0].kwargs)]
+    if differing:
+        first, second = markers[0], differing[0]
+        raise ImagebuildError(
+            f"{node.nodeid}: two imagebuild markers apply, "
+            f"imagebuild({_describe(first)}) and imagebuild({_describe(second)}); "
+            "keep one (on the module or on the test), so it is clear which image is tested."
+        )
+    return markers[0] if markers else None
+
+
+def _describe(marker: pytest.Mark) -> str:
+    parts = [repr(a) for a in marker.args] + [f"{k}={v!r}" for k, v in marker.kwargs.items()]
+    return ", ".join(parts)
 
 
 @pytest.fixture(scope="session")
@@ -178,6 +198,7 @@ def host(
 
 
 USES_IMAGE = {"image", "vm", "host"}
+TEST_FAILED = pytest.StashKey[bool]()  # set by plugin.pytest_runtest_makereport
 
 
 @pytest.fixture(autouse=True)
@@ -198,3 +219,5 @@ def imagebuild_cassette(request: pytest.FixtureRequest) -> Iterator[dict[str, An
     name = f"{Path(str(request.node.path)).stem}.{request.node.name}"
     with store.recording.use(plan, name, secrets) as clock:
         yield {"clock": clock}
+    if request.node.stash.get(TEST_FAILED, False):
+        store.recording.test_failed(plan)

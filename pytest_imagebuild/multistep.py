@@ -51,6 +51,9 @@ class RunOptions:
     on_released: Callable[[str, str], None] | None = None
     build_key: str = ""  # the build's content key, carried when a later run may look for it
     force: bool = False  # --image-force: replace an existing artifact of the same name
+    # May a cloud build reach a live credential chain (managed identity, Azure CLI)? Only when
+    # the user asked to record or set credentials: a replay that misses fails closed instead.
+    live_credentials: bool = False
 
     def with_clock(self, clock: Clock) -> RunOptions:
         return replace(self, clock=clock)

@@ -76,11 +76,24 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args = extra + list(config.args)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Successful recordings replace their cassettes; failed ones leave them untouched."""
+    store = session.config.stash.get(STORE_KEY, None)
+    if store is None:
+        return
+    notes = store.recording.finish()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for note in notes:
+        if reporter is not None:
+            reporter.write_line(f"imagebuild: {note}", yellow=True)
+
+
 def _cassettes(settings: Settings) -> CassetteRecorder:
     return CassetteRecorder(
         RecordingSettings(
             mode=settings.record_mode,
             root=settings.cassette_dir,
+            rootdir=settings.rootdir,
             block_network=settings.block_network,
             can_record=catalogue().can_record(settings.providers),
         )
@@ -144,6 +157,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, Any]:
     """An ImagebuildError in a fixture or test prints as its paragraph, not a traceback."""
     report = yield
+    if report.when == "call" and report.failed:
+        item.stash[fixtures.TEST_FAILED] = True
     if call.excinfo is not None and isinstance(call.excinfo.value, ImagebuildError):
         report.longrepr = str(call.excinfo.value)
     return report
@@ -158,6 +173,35 @@ def _default_to_loadgroup(config: pytest.Config) -> None:
     )
     if getattr(option, "numprocesses", None) and not explicit and option.dist in ("no", "load"):
         option.dist = "loadgroup"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Two differing imagebuild markers on a test (module and function): an error naming
+    both, instead of fixtures silently using one of them."""
+    fixtures.only_marker(item)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """--image-only naming no build of any template would run nothing and pass: refuse."""
+    settings = session.config.stash.get(SETTINGS_KEY, None)
+    store = session.config.stash.get(STORE_KEY, None)
+    if settings is None or store is None or not settings.only or not settings.templates:
+        return
+    names: list[str] = []
+    qualified: set[str] = set()  # Packer's type.name form
+    for path in settings.templates:
+        template = store.load(path).template
+        if template is None:
+            return  # its ::validate item reports why; the names cannot be checked
+        names += [n for n in template.build_names if n not in names]
+        qualified |= {f"{b.type}.{b.name}" for b in template.builders}
+    unknown = [name for name in settings.only if name not in names and name not in qualified]
+    if unknown:
+        raise pytest.UsageError(
+            f"--image-only {','.join(unknown)}: no build of that name in "
+            f"{', '.join(str(p.name) for p in settings.templates)}; "
+            f"builds: {', '.join(names) or '(none)'}"
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from .catalogue import catalogue
 from .errors import ImagebuildError
-from .recording.modes import MODES, check_mode
+from .recording.modes import MODES, RECORDING_MODES, REWRITING_MODES, check_mode
 from .reuse import settings as reuse_settings
 from .template.hcl2.parse import is_configuration_folder
 from .template.variables import parse_cli_var
@@ -94,6 +94,20 @@ def add_options(parser: pytest.Parser) -> None:
         add_provider_options(parser)
 
 
+ON_ERROR_CHOICES = ("cleanup", "abort")
+
+
+def _on_error(value: str) -> str:
+    """--image-on-error or the image_on_error ini key; a typo is a usage error, not cleanup."""
+    value = (value or "cleanup").strip()
+    if value not in ON_ERROR_CHOICES:
+        raise ImagebuildError(
+            f"image_on_error = {value!r} is not one of {', '.join(ON_ERROR_CHOICES)} "
+            "(--image-on-error / the image_on_error ini key)"
+        )
+    return value
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
@@ -111,6 +125,7 @@ class Settings:
     block_network: bool = False
     cassette_dir: Path = Path("cassettes")
     reuse: reuse_settings.ReuseSettings = field(default_factory=reuse_settings.ReuseSettings)
+    rootdir: Path = Path(".")  # cassette folders mirror template paths relative to it
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -124,14 +139,14 @@ class Settings:
             except ValueError as error:
                 raise pytest.UsageError(str(error)) from None
             variables[name] = value
-        return cls(
+        settings = cls(
             templates=expand_templates(patterns, base),
             variables=variables,
             # abspath, not resolve(): /dev/fd/N from a shell's <(...) must keep naming the pipe
             var_files=tuple(Path(os.path.abspath(f)) for f in option.image_var_file),
             only=_names(option.image_only),
             except_=_names(option.image_except),
-            on_error=option.image_on_error or config.getini("image_on_error") or "cleanup",
+            on_error=_on_error(option.image_on_error or config.getini("image_on_error")),
             providers=catalogue().provider_settings(option),
             record_mode=check_mode(
                 option.image_record_mode or config.getini("image_record_mode") or ""
@@ -139,12 +154,33 @@ class Settings:
             block_network=option.image_block_network,
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
             reuse=reuse_settings.ReuseSettings.from_config(config),
+            rootdir=config.rootpath,
         )
+        settings.refuse_recording_without_credentials()
+        return settings
+
+    def refuse_recording_without_credentials(self) -> None:
+        """new_episodes, all and rewrite change cassettes that exist: without credentials
+        every build would fail and leave them emptied or deleted, so refuse before any file
+        is touched."""
+        if self.record_mode in REWRITING_MODES and not catalogue().can_record(self.providers):
+            raise ImagebuildError(
+                f"--image-record-mode={self.record_mode} re-records cassettes, which needs "
+                "credentials for a live build, and none are set; nothing was changed. Set "
+                "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (or "
+                "ARM_USE_AZURE_CLI_AUTH=true, ARM_USE_MSI=true, or --image-azure-arm-url), or "
+                "drop --image-record-mode to replay the cassettes as they are."
+            )
 
     def provider_settings(self, builder_type: str) -> dict[str, str]:
         """The run settings of the provider that implements this builder type."""
         provider = catalogue().provider_of(builder_type)
         return self.providers.get(provider.name, {}) if provider else {}
+
+    def may_go_live(self) -> bool:
+        """Whether cloud builds may use live credentials: the user asked to record or set
+        credentials (see each provider's can_record)."""
+        return self.record_mode in RECORDING_MODES or catalogue().can_record(self.providers)
 
     def selects(self, build_name: str) -> bool:
         if self.only and build_name not in self.only:

@@ -24,6 +24,7 @@ from .multistep import Artifact, RunOptions
 from .pipeline import RecordedLauncher, run_build
 from .recording.session import RecordingSession
 from .reuse.flow import build_or_reuse
+from .safepath import inside
 from .settings import Settings, display_path
 from .sharing import SharedBuilds
 from .template import RunContext, Template, plan_builds
@@ -191,6 +192,7 @@ class ImageStore:
             provider=self.provider_settings(plan),
             on_created=journal.created,
             on_released=journal.released,
+            live_credentials=self.settings.may_go_live(),
         )
 
     def provider_settings(self, plan: BuildPlan) -> Mapping[str, str]:
@@ -215,6 +217,7 @@ class ImageStore:
     def _workdir(self, plan: BuildPlan, scope: str) -> Path:
         """Where a build or launch puts its files: one folder per build key under the base temp."""
         name = content_key(plan.template.path, plan.name) + (f"-{scope}" if scope else "")
-        workdir = self.workdir_factory() / name
+        root = self.workdir_factory()
+        workdir = inside(root, root / name, "a work folder")
         workdir.mkdir(parents=True, exist_ok=True)
         return workdir

@@ -367,7 +367,9 @@ def replay(root: Path, text: str) -> None:
         cassette.parent.mkdir(parents=True)
         cassette.write_text(text, encoding="utf-8", errors="surrogatepass")
         before = listing(folder)
-        recorder = CassetteRecorder(RecordingSettings(mode="none", root=folder / "cassettes"))
+        recorder = CassetteRecorder(
+            RecordingSettings(mode="none", root=folder / "cassettes", rootdir=folder)
+        )
         with no_hang():
             for step in (
                 lambda: read_cassette(cassette),

@@ -238,7 +238,9 @@ def offline_env() -> dict[str, str]:
     return env
 
 
-@pytest.mark.skipif(not (ROOT / "cassettes" / "webserver").is_dir(), reason="no cassettes")
+@pytest.mark.skipif(
+    not (ROOT / "cassettes" / "examples" / "webserver").is_dir(), reason="no cassettes"
+)
 def test_webserver_hcl2_replays_the_json_templates_cassettes_offline(tmp_path: Path):
     cassettes = tmp_path / "cassettes"
     shutil.copytree(ROOT / "cassettes", cassettes)

@@ -19,7 +19,7 @@ from standin.record_examples import (
 )
 
 TEMPLATE = "examples/ubuntu-gallery.json"
-SHIPPED = ROOT / "cassettes" / "ubuntu-gallery"
+SHIPPED = ROOT / "cassettes" / "examples" / "ubuntu-gallery"
 TESTS = (
     "test_nginx_is_installed",
     "test_nginx_is_running_and_enabled",

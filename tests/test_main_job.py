@@ -19,6 +19,7 @@ from standin.record_examples import (
 )
 
 SHIPPED = ROOT / "cassettes"
+SHIPPED_WEBSERVER = SHIPPED / "examples" / "webserver"
 Recorded = tuple[Standin, Path, str, Path]
 
 
@@ -102,7 +103,7 @@ def test_changed_template_fails_with_not_in_cassette(recorded: Recorded, tmp_pat
     assert "Traceback" not in output
 
 
-@pytest.mark.skipif(not (SHIPPED / "webserver").is_dir(), reason="no shipped cassettes")
+@pytest.mark.skipif(not SHIPPED_WEBSERVER.is_dir(), reason="no shipped cassettes")
 def test_shipped_cassettes_replay_the_main_job_offline(tmp_path: Path) -> None:
     copy = tmp_path / "cassettes"
     shutil.copytree(SHIPPED, copy)
@@ -111,7 +112,7 @@ def test_shipped_cassettes_replay_the_main_job_offline(tmp_path: Path) -> None:
     assert "passed" in output and "failed" not in output
 
 
-@pytest.mark.skipif(not (SHIPPED / "webserver").is_dir(), reason="no shipped cassettes")
+@pytest.mark.skipif(not SHIPPED_WEBSERVER.is_dir(), reason="no shipped cassettes")
 def test_two_workers_build_the_image_once(tmp_path: Path) -> None:
     copy = tmp_path / "cassettes"
     shutil.copytree(SHIPPED, copy)

@@ -78,8 +78,10 @@ def _workload(client: Any, size: str = "westeurope") -> list[str]:
 def test_round_trip_replays_offline_with_no_secret_written(azure: Standin, tmp_path: Path) -> None:
     settings = RecordingSettings(mode="once", root=tmp_path, can_record=True)
     secrets = _secrets(azure)
-    with CassetteRecorder(settings).use(TEMPLATE, "azure-arm", "build", _book(secrets)):
+    recording = CassetteRecorder(settings)
+    with recording.use(TEMPLATE, "azure-arm", "build", _book(secrets)):
         recorded = _workload(_client(secrets, azure.authority, azure.arm_url, azure.ca_bundle))
+    assert recording.finish() == []  # the session's end moves the recording into place
     cassette = tmp_path / "webserver" / "azure-arm" / "build.yaml"
     text = cassette.read_text()
     for name, value in secrets.items():
@@ -105,6 +107,7 @@ def test_changed_request_names_the_difference(azure: Standin, tmp_path: Path) ->
     recording = CassetteRecorder(RecordingSettings(mode="once", root=tmp_path, can_record=True))
     with recording.use(TEMPLATE, "azure-arm", "build", _book(secrets)):
         _workload(_client(secrets, azure.authority, azure.arm_url, azure.ca_bundle))
+    recording.finish()
     replay = CassetteRecorder(RecordingSettings(mode="none", root=tmp_path))
     with (
         pytest.raises(NotInCassette) as raised,
@@ -179,9 +182,10 @@ def test_a_secret_the_scrubber_missed_is_never_saved(azure: Standin, tmp_path: P
     password = "Gen3rated-Pa55word!"
     book = SecretBook(live=lambda: {password})
     settings = RecordingSettings(mode="once", root=tmp_path, can_record=True)
+    recording = CassetteRecorder(settings)
     with (
         pytest.raises(CassetteError, match="a generated secret would be written"),
-        CassetteRecorder(settings).use(TEMPLATE, "azure-arm", "launch", book),
+        recording.use(TEMPLATE, "azure-arm", "launch", book),
     ):
         encoded = base64.b64encode(f"net user x {password}".encode("utf-16-le")).decode()
         requests.get(
@@ -189,4 +193,5 @@ def test_a_secret_the_scrubber_missed_is_never_saved(azure: Standin, tmp_path: P
             verify=azure.ca_bundle,
             timeout=10,
         )
+    recording.finish()
     assert not (tmp_path / "webserver" / "azure-arm" / "launch.yaml").exists()

@@ -135,7 +135,8 @@ class AzureCleaner:
         t = self.target
         endpoints = AzureEndpoints(t.arm_url, t.authority, t.ca_bundle)
         quiet = BuildUI("janitor", stream=io.StringIO())
-        return connect(config, endpoints, quiet).client(ResourceManagementClient)
+        # The janitor is run on purpose, against live Azure: any credential may be used.
+        return connect(config, endpoints, quiet, live_chain=True).client(ResourceManagementClient)
 
     def _call(self, doing: str, action: Callable[[], Any]) -> Any:
         """Run one ARM call; an Azure that cannot be reached or refuses us is not asked again."""

@@ -37,6 +37,15 @@ ARM_AUDIENCE = {
     "https://management.usgovcloudapi.net/": "https://management.usgovcloudapi.net/.default",
 }
 DEFAULT_SCOPE = "https://management.azure.com/.default"
+NO_LIVE_CREDENTIALS = (
+    "this build was not replayed from cassettes and no Azure credentials are set, so it stops "
+    "here instead of trying the default Azure credential chain (managed identity, Azure CLI), "
+    "which could create billable resources. To replay, check that the template's cassettes "
+    "exist (cassettes/<template path>/<build>/build.yaml); to build for real, set "
+    "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (or "
+    'ARM_USE_AZURE_CLI_AUTH=true, "use_azure_cli_auth": true, ARM_USE_MSI=true for a managed '
+    "identity), or ask for a recording with --image-record-mode=once."
+)
 
 
 class ClockTransport(RequestsTransport):
@@ -98,9 +107,17 @@ def _tuning(endpoints: AzureEndpoints) -> dict[str, Any]:
 
 
 def connect(
-    config: AzureArmConfig, endpoints: AzureEndpoints, ui: BuildUI, clock: Clock = REAL_CLOCK
+    config: AzureArmConfig,
+    endpoints: AzureEndpoints,
+    ui: BuildUI,
+    clock: Clock = REAL_CLOCK,
+    live_chain: bool = False,
 ) -> AzureSession:
-    """Pick credentials in Packer's order: client secret, Azure CLI, then the default chain."""
+    """Pick credentials in Packer's order: client secret, Azure CLI, then the default chain.
+
+    The default chain (environment, managed identity, Azure CLI) is used only with
+    ``live_chain``: the user asked to record or set credentials. Otherwise the build was meant
+    to replay, and reaching a CI runner's managed identity would create billable resources."""
     protect(ui, config.client_secret, config.client_id, config.subscription_id, config.tenant_id)
     from azure.identity import AzureCliCredential, ClientSecretCredential, DefaultAzureCredential
 
@@ -128,6 +145,8 @@ def connect(
         ui.say("Getting tokens using Azure CLI")
         credential = AzureCliCredential()
     else:
+        if not live_chain:
+            raise BuildError(NO_LIVE_CREDENTIALS)
         ui.say(
             "Getting tokens using the default Azure credential chain "
             "(environment, managed identity, Azure CLI)"

@@ -48,6 +48,7 @@ class AzureLauncher:
         self.config = AzureArmConfig.from_plan(plan.config)
         self.endpoints = endpoints(run.provider)
         self.clock = clock_of(run)
+        self.live_chain = run.live_credentials
         seed = run.seed
         self.names = TempNames.create(seed, f"launch/{artifact.build_name}")
         self.password = random_password(seed, f"launch-admin/{artifact.build_name}")
@@ -70,7 +71,7 @@ class AzureLauncher:
         from azure.mgmt.network import NetworkManagementClient
         from azure.mgmt.resource.resources import ResourceManagementClient
 
-        session = connect(self.config, self.endpoints, self.ui, self.clock)
+        session = connect(self.config, self.endpoints, self.ui, self.clock, self.live_chain)
         self.resources = session.client(ResourceManagementClient)
         network = session.client(NetworkManagementClient)
         compute = session.client(ComputeManagementClient)

@@ -79,6 +79,7 @@ CREDENTIAL_VARIABLES = (
     "AZURE_CLIENT_SECRET",
     "ARM_USE_AZURE_CLI_AUTH",
     "AZURE_USE_CLI_AUTH",
+    "ARM_USE_MSI",  # a managed identity, through the default credential chain
 )
 
 

@@ -106,7 +106,13 @@ class StepConnectAzure(AzureStep):
         from azure.mgmt.resource.resources import ResourceManagementClient
 
         state = azure_state(ctx)
-        state.session = connect(state.config, self.endpoints, ctx.ui, clock_of(ctx.options))
+        state.session = connect(
+            state.config,
+            self.endpoints,
+            ctx.ui,
+            clock_of(ctx.options),
+            live_chain=ctx.options.live_credentials,
+        )
         state.clients = {
             "resource": state.session.client(ResourceManagementClient),
             "network": state.session.client(NetworkManagementClient),

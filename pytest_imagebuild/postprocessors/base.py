@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from ..catalogue import NotAvailable, catalogue
 from ..errors import BuildError
 from ..multistep import Artifact
+from ..safepath import inside
 from ..template.model import BuildPlan, PostProcessorSpec, Stage
 from ..ui import BuildUI
 
@@ -22,7 +23,7 @@ class PostContext:
     def output_path(self, value: str) -> Path:
         """Relative outputs land in the build's output base, never in the user's checkout."""
         path = Path(value).expanduser()
-        return path if path.is_absolute() else self.output_base / path
+        return path if path.is_absolute() else inside(self.output_base, path, "an output")
 
 
 class PostProcess(Protocol):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from filelock import FileLock
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from ..multistep import Artifact
 from ..template.types import as_bool
@@ -45,11 +50,13 @@ def post_process(ctx: PostContext, config: dict[str, Any], artifact: Artifact) -
     output = ctx.output_path(str(config.get("output") or DEFAULT_OUTPUT))
     output.parent.mkdir(parents=True, exist_ok=True)
     entry = build_entry(ctx, config, artifact)
-    with FileLock(_lock_path(output)):
-        manifest = _read(output)
+    with _locked(output) as file:
+        manifest = _parse(file.read())
         manifest["builds"].append(entry)
         manifest["last_run_uuid"] = entry["packer_run_uuid"]
-        output.write_text(json.dumps(manifest, indent=2) + "\n")
+        file.seek(0)
+        file.truncate()
+        file.write(json.dumps(manifest, indent=2) + "\n")
     ctx.ui.message(f"Manifest written to {output}")
     return Artifact(
         builder_type="packer.post-processor.manifest",
@@ -60,17 +67,31 @@ def post_process(ctx: PostContext, config: dict[str, Any], artifact: Artifact) -
     )
 
 
-def _lock_path(output: Path) -> str:
-    """A lock in the temp directory, not beside the manifest: Packer leaves no file there."""
-    key = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:16]
-    return str(Path(tempfile.gettempdir()) / f"pytest-imagebuild-manifest-{key}.lock")
+@contextmanager
+def _locked(output: Path) -> Iterator[IO[str]]:
+    """The manifest, opened for update and locked against other xdist workers. The lock is
+    on the manifest itself, so no lock file is left anywhere (Packer leaves none either)."""
+    with open(output, "a+", encoding="utf-8") as file:
+        if fcntl is not None:
+            fcntl.flock(file, fcntl.LOCK_EX)
+            file.seek(0)
+            yield file
+            file.flush()
+            return
+        # No flock (Windows): a lock file beside the manifest, removed afterwards.
+        lock = output.with_name(f".{output.name}.lock")
+        with FileLock(str(lock)):
+            file.seek(0)
+            yield file
+            file.flush()
+        lock.unlink(missing_ok=True)
 
 
-def _read(output: Path) -> dict[str, Any]:
-    if not output.exists():
+def _parse(text: str) -> dict[str, Any]:
+    if not text.strip():
         return {"builds": [], "last_run_uuid": ""}
     try:
-        data = json.loads(output.read_text())
+        data = json.loads(text)
     except ValueError:
         return {"builds": [], "last_run_uuid": ""}
     if not isinstance(data, dict) or not isinstance(data.get("builds"), list):

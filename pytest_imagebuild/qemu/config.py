@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BuildError
+from ..safepath import component
 from ..template.durations import parse_duration
 from ..template.types import as_bool, string_list
 
@@ -80,8 +81,9 @@ class QemuConfig:
             use_backing_file=as_bool(config.get("use_backing_file", False)),
             disk_size_mb=size_mb(config.get("disk_size") or "40960M"),
             format=str(config.get("format") or "qcow2"),
-            output_directory=str(config.get("output_directory") or f"output-{name}"),
-            vm_name=str(config.get("vm_name") or f"packer-{name}"),
+            # Packer's defaults, with the build name made one safe file name (safepath.py).
+            output_directory=str(config.get("output_directory") or f"output-{component(name)}"),
+            vm_name=str(config.get("vm_name") or f"packer-{component(name)}"),
             accelerator=str(config.get("accelerator") or ""),
             memory_mb=int(config.get("memory") or 512),
             cpus=int(config.get("cpus") or 1),

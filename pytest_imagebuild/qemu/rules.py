@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from ..safepath import component
 from ..template.checksums import iso_checksum_error
 from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
@@ -127,7 +128,7 @@ def qemu(config: dict[str, Any], path: JsonPath, report: Report, build_name: str
     check_communicator(config, path, report, CommunicatorNeeds())
     _check_choices(config, path, report)
     _check_ports(config, path, report)
-    output = str(config.get("output_directory") or f"output-{build_name}")
+    output = str(config.get("output_directory") or f"output-{component(build_name)}")
     if os.path.exists(output):
         report(
             (*path, "output_directory"),

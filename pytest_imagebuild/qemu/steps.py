@@ -18,6 +18,7 @@ from ..communicators.ssh import SSHCommunicator
 from ..errors import BuildError
 from ..multistep import BuildContext
 from ..provision_steps import StepConnect
+from ..safepath import inside
 from . import accel, disk, source
 from .config import QemuConfig
 from .machine import QemuMachine, free_port
@@ -79,7 +80,9 @@ class StepPrepare:
         if cfg.use_backing_file and cfg.format != "qcow2":
             raise BuildError("qemu: use_backing_file needs format qcow2.")
         output = Path(cfg.output_directory)
-        output = output if output.is_absolute() else ctx.workdir / output
+        # A relative output_directory stays in the build's work folder; an absolute one is
+        # where the template explicitly asks for it.
+        output = output if output.is_absolute() else inside(ctx.workdir, output, "the output")
         if output.exists() and ctx.options.force:
             ctx.ui.say("Deleting previous output directory...")  # packer build -force
             shutil.rmtree(output)
@@ -130,7 +133,7 @@ class StepCreateDisk:
     def run(self, ctx: BuildContext) -> None:
         state = qemu_state(ctx)
         cfg = config_of(ctx)
-        target = state.output_dir / cfg.vm_name
+        target = inside(state.output_dir, Path(cfg.vm_name), "the disk image (vm_name)")
         args = cfg.qemu_img_args
         if cfg.use_backing_file:
             ctx.ui.say(f"Creating an overlay of {state.source.name}...")

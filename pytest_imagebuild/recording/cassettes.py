@@ -4,7 +4,7 @@ before anything is written."""
 from __future__ import annotations
 
 import errno
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,9 @@ from vcr.serialize import deserialize, serialize
 
 from ..bounded_read import InputFileError, read_text_bounded
 from ..errors import ImagebuildError
+from ..safepath import component, inside
 from ..secrets import encoded_forms
-from ..template.names import template_stem
+from ..template.names import template_folder
 from .placeholders import SecretBook
 
 
@@ -25,13 +26,23 @@ class CassetteError(ImagebuildError):
 
 def safe_name(text: str) -> str:
     """A file-name-safe form of a test or build name."""
-    return re.sub(r"[^\w.-]+", "-", text).strip("-") or "unnamed"
+    return component(text)
 
 
-def cassette_path(root: Path, template: Path, build: str, name: str) -> Path:
-    """cassettes/<template>/<build>/<name>.yaml"""
-    folder = safe_name(template_stem(template))
-    return root / folder / safe_name(build) / f"{safe_name(name)}.yaml"
+def template_cassettes(root: Path, rootdir: Path, template: Path) -> Path:
+    """cassettes/<template path below the rootdir, without its suffix>, inside root."""
+    return inside(root, root / template_folder(template, rootdir), "a cassette")
+
+
+def build_folder(root: Path, rootdir: Path, template: Path, build: str) -> Path:
+    """cassettes/<template>/<build>, inside root."""
+    folder = template_cassettes(root, rootdir, template) / component(build)
+    return inside(root, folder, "a cassette")
+
+
+def cassette_path(root: Path, template: Path, build: str, name: str, rootdir: Path) -> Path:
+    """cassettes/<template>/<build>/<name>.yaml (see build_folder)."""
+    return build_folder(root, rootdir, template, build) / f"{component(name)}.yaml"
 
 
 def _problem(path: Path, detail: str) -> CassetteError:
@@ -107,12 +118,19 @@ def find_secret(text: str, book: SecretBook) -> str | None:
 class ScrubbedPersister:
     """vcrpy persister that validates on load and refuses to save a cassette holding a secret."""
 
-    def __init__(self, book: SecretBook):
+    def __init__(
+        self,
+        book: SecretBook,
+        save_to: Callable[[Path], Path] | None = None,
+        fresh: bool = False,
+    ):
         self.book = book
+        self.save_to = save_to  # where a recorded cassette goes (staging.py), else in place
+        self.fresh = fresh  # load nothing: a rewrite
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
         path = Path(cassette_path)
-        if not path.is_file():
+        if self.fresh or not path.is_file():
             raise CassetteNotFoundError()
         data = read_cassette(path)
         try:
@@ -123,6 +141,7 @@ class ScrubbedPersister:
 
     def save_cassette(self, cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
         path = Path(cassette_path)
+        path = self.save_to(path) if self.save_to else path
         text = serialize(cassette_dict, serializer)
         leaked = find_secret(text, self.book)
         if leaked:

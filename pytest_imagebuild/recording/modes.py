@@ -9,6 +9,9 @@ from vcr.record_mode import RecordMode
 from ..errors import ImagebuildError
 
 MODES = ("none", "once", "new_episodes", "all", "rewrite")
+RECORDING_MODES = ("once", "new_episodes", "all", "rewrite")
+# Modes that change or replace cassettes that exist: refused without credentials.
+REWRITING_MODES = ("new_episodes", "all", "rewrite")
 
 
 def check_mode(mode: str) -> str:

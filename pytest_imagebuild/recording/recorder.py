@@ -20,14 +20,21 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
 from ..template import RunContext
-from ..template.names import seed_name, template_stem
+from ..template.names import seed_name
 from .blocking import network_blocked
-from .cassettes import CassetteError, ScrubbedPersister, cassette_path, read_metadata, safe_name
+from .cassettes import (
+    CassetteError,
+    ScrubbedPersister,
+    cassette_path,
+    read_metadata,
+    template_cassettes,
+)
 from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
 from .placeholders import SecretBook, placeholder_for
 from .scrub import PublicAddresses, Scrubber
 from .ssh_tape import SshNotInCassette, open_tape
+from .staging import StagedCassettes, is_staging
 
 METADATA_KEY = "imagebuild"
 
@@ -42,6 +49,7 @@ class RecordingSettings:
     root: Path = Path("cassettes")
     block_network: bool = False
     can_record: bool = False
+    rootdir: Path = Path(".")  # cassette folders mirror template paths relative to it
 
 
 @dataclass
@@ -96,9 +104,14 @@ class CassetteRecorder:
         self.settings = settings
         self.addresses = PublicAddresses()
         self._runs: dict[Path, TemplateRun] = {}
+        self.staged = StagedCassettes()
 
     def build_cassette(self, template: Path, build: str) -> Path:
-        return cassette_path(self.settings.root, template, build, "build")
+        return self.path(template, build, "build")
+
+    def path(self, template: Path, build: str, name: str) -> Path:
+        """Where the cassette of one build, launch or test of a template lives."""
+        return cassette_path(self.settings.root, template, build, name, self.settings.rootdir)
 
     def template_run(self, template: Path) -> TemplateRun:
         """How a recorded template renders: as its recording did, or as a new recording will.
@@ -112,8 +125,9 @@ class CassetteRecorder:
     def _template_run(self, template: Path) -> TemplateRun:
         seed = f"pytest-imagebuild:{seed_name(template)}"
         if self.settings.mode not in ("all", "rewrite"):
-            folder = self.settings.root / safe_name(template_stem(template))
-            for cassette in sorted(folder.glob("*/build.yaml")):
+            folder = template_cassettes(self.settings.root, self.settings.rootdir, template)
+            builds = [c for c in sorted(folder.glob("*/build.yaml")) if not is_staging(c.parent)]
+            for cassette in builds:
                 meta = read_metadata(cassette).get(METADATA_KEY)
                 if isinstance(meta, dict) and "started" in meta:
                     try:
@@ -150,7 +164,7 @@ class CassetteRecorder:
         metadata: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Record or replay the HTTP inside; yields build options (the clock to use)."""
-        path = cassette_path(self.settings.root, template, build, name)
+        path = self.path(template, build, name)
         mode = effective_mode(self.settings.mode, path, self.settings.can_record)
         if mode == "none" and not path.exists():
             raise CassetteError(
@@ -158,9 +172,30 @@ class CassetteRecorder:
                 "Record it with --image-record-mode=once and Azure credentials "
                 "(see cassettes/README.md)."
             )
-        if mode == "rewrite" and path.exists():
-            path.unlink()
         replaying = replays_only(mode, path)
+        if not replaying:
+            self.staged.begin(path)
+        try:
+            with self._use(path, mode, replaying, book, metadata) as options:
+                yield options
+        except BaseException:
+            if not replaying:
+                self.staged.failed(path)
+            raise
+
+    def finish(self) -> list[str]:
+        """Session end: move successful recordings into place (see staging.py)."""
+        return self.staged.finish()
+
+    @contextmanager
+    def _use(
+        self,
+        path: Path,
+        mode: str,
+        replaying: bool,
+        book: SecretBook,
+        metadata: dict[str, Any] | None,
+    ) -> Iterator[dict[str, Any]]:
         scrubber = Scrubber(book, self.addresses)
         recorder = vcr.VCR(
             record_mode=vcr_mode(mode),
@@ -171,7 +206,10 @@ class CassetteRecorder:
             serializer="yaml",
         )
         recorder.register_matcher("imagebuild_body", body_matcher)
-        recorder.register_persister(ScrubbedPersister(book))
+        # rewrite starts from an empty cassette; the old one stays until the new one is good.
+        recorder.register_persister(
+            ScrubbedPersister(book, save_to=self.staged.staged, fresh=mode == "rewrite")
+        )
         options: dict[str, Any] = {"clock": VirtualClock() if replaying else REAL_CLOCK}
         with ExitStack() as stack:
             cassette = stack.enter_context(recorder.use_cassette(str(path)))
@@ -186,7 +224,9 @@ class CassetteRecorder:
             if replaying or self.settings.block_network:
                 why = "replaying from cassettes" if replaying else "--image-block-network"
                 stack.enter_context(network_blocked(f"{why} ({path})"))
-            stack.enter_context(open_tape(path, replaying, scrubber, book, mode))
+            stack.enter_context(
+                open_tape(path, replaying, scrubber, book, mode, self.staged.staged)
+            )
             try:
                 yield options
             except SshNotInCassette as error:

@@ -49,6 +49,17 @@ class RecordingSession:
         builders the catalogue says are recorded: the store asks after parsing it."""
         return self.cassettes.template_run(path) if self.cassettes else None
 
+    def finish(self) -> list[str]:
+        """Session end: successful recordings replace their cassettes; a line per failed one."""
+        return self.cassettes.finish() if self.cassettes else []
+
+    def test_failed(self, plan: BuildPlan) -> None:
+        """A smoke test failed while its build was being recorded: keep the old cassettes."""
+        if self.cassettes is not None:
+            build = self.cassettes.build_cassette(plan.template.path, plan.name)
+            if build.parent in self.cassettes.staged.succeeded:
+                self.cassettes.staged.failed(build)
+
     def records(self, builder_types: set[str]) -> bool:
         return any(catalogue().recorded(kind) for kind in builder_types)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,9 +112,10 @@ class SshTape:
             "re-record with --image-record-mode=rewrite and Azure credentials."
         )
 
-    def save(self) -> None:
+    def save(self, target: Path | None = None) -> None:
         if self.replaying or not self.entries:
             return
+        target = target or self.path
         text = yaml.safe_dump(
             {"version": TAPE_VERSION, "interactions": self.entries},
             sort_keys=False,
@@ -126,10 +127,10 @@ class SshTape:
                 f"{self.path}: refusing to save this SSH recording: the value of {leaked} "
                 "would be written in it. Nothing was saved."
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".yaml.partial")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(".yaml.partial")
         temporary.write_text(text, encoding="utf-8")
-        temporary.replace(self.path)
+        temporary.replace(target)
 
 
 def _problem(path: Path, detail: str) -> CassetteError:
@@ -192,20 +193,26 @@ def active_tape() -> SshTape | None:
 
 @contextmanager
 def open_tape(
-    cassette: Path, replaying: bool, scrubber: Scrubber, book: SecretBook, mode: str
+    cassette: Path,
+    replaying: bool,
+    scrubber: Scrubber,
+    book: SecretBook,
+    mode: str,
+    save_to: Callable[[Path], Path] = lambda path: path,
 ) -> Iterator[SshTape]:
-    """The SSH tape beside ``cassette`` for the duration; saved when recording."""
+    """The SSH tape beside ``cassette`` for the duration; saved when recording, to where
+    ``save_to`` says (the session's staging folder: a recording replaces good cassettes only
+    once it succeeded)."""
     path = tape_path(cassette)
-    if not replaying and mode == "rewrite":
-        path.unlink(missing_ok=True)
     tape = SshTape.open(path, replaying, scrubber, book, mode)
     _ACTIVE.append(tape)
     try:
         yield tape
     finally:
         _ACTIVE.remove(tape)
-        tape.save()  # like vcrpy, keep what a failed build did
-        if not replaying and tape.entries and not cassette.exists():
+        tape.save(save_to(path))  # like vcrpy, keep what a failed build did
+        staged = save_to(cassette)
+        if not replaying and tape.entries and not staged.exists():
             # A test that only spoke SSH still needs its HTTP cassette for replay to find.
-            cassette.parent.mkdir(parents=True, exist_ok=True)
-            cassette.write_text(EMPTY_CASSETTE, encoding="utf-8")
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_text(EMPTY_CASSETTE, encoding="utf-8")
