@@ -72,7 +72,9 @@ class ValidateItem(ImagebuildItem):
             raise TemplateError(loaded.errors, loaded.shown)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{self.path.name}::validate"
+        # The domain is the item's own name: pytest prints "<file>::<domain>" with dots of the
+        # domain turned into "::", so "t.json::validate" would print as "t::json::validate".
+        return self.path, None, self.name
 
 
 class BuildItem(ImagebuildItem):
@@ -95,4 +97,4 @@ class BuildItem(ImagebuildItem):
             self.user_properties.append((f"stage_time[{stage}]", f"{seconds:.1f}"))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{self.path.name}::build[{self.build_name}]"
+        return self.path, None, self.name

@@ -16,6 +16,7 @@ import pytest
 
 from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
+from .host_choice import testinfra_host, uses_template_host
 from .launch import LaunchedVM
 from .multistep import Artifact
 from .settings import Settings
@@ -143,10 +144,14 @@ def vm(
 
 
 @pytest.fixture(scope="module")
-def host(vm: LaunchedVM) -> Any:
-    """A testinfra host connected to the VM (SSH for Linux images, WinRM for Windows)."""
+def host(request: pytest.FixtureRequest) -> Any:
+    """A testinfra host connected to the VM (SSH for Linux images, WinRM for Windows) for a
+    test tied to a template; testinfra's own ``host`` (``--hosts``) for any other test."""
+    if not uses_template_host(request.node, set(request.fixturenames)):
+        return testinfra_host(request)
     import testinfra
 
+    vm: LaunchedVM = request.getfixturevalue("vm")
     spec, kwargs = vm.testinfra_spec()
     return testinfra.get_host(spec, **kwargs)
 
@@ -154,18 +159,23 @@ def host(vm: LaunchedVM) -> Any:
 USES_IMAGE = {"image", "vm", "host"}
 
 
+def uses_image(node: pytest.Item, fixturenames: set[str]) -> bool:
+    """The test needs an image this plugin builds (not testinfra's own host)."""
+    return bool(USES_IMAGE & fixturenames) and uses_template_host(node, fixturenames)
+
+
 @pytest.fixture(autouse=True)
 def imagebuild_cassette(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """Records or replays a smoke test's own HTTP (WinRM, its requests to the VM) in
     cassettes/<template>/<build>/<module>.<test>.yaml; only for recorded builders."""
-    if not USES_IMAGE & set(request.fixturenames):
+    if not uses_image(request.node, set(request.fixturenames)):
         yield {}
         return
     store: ImageStore = request.getfixturevalue("imagebuild_store")
     template: Template = request.getfixturevalue("image_template")
     plan = store.plan(template.path, request.getfixturevalue("image_build_name"))
     secrets = plan.secrets()
-    if "vm" in request.fixturenames:
+    if {"vm", "host"} & set(request.fixturenames):
         password = request.getfixturevalue("vm").password
         if password:
             secrets.add(password)

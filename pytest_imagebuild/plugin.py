@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures
+from . import fixtures, host_choice
 from .catalogue import add_providers, catalogue
 from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile, TemplateFolder
@@ -63,6 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(BuildTable(), "imagebuild-report")
     # Registered now, after every entry-point plugin, so `host` here wins over testinfra's.
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
+    config.pluginmanager.register(host_choice, "imagebuild-host-choice")
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.templates] + _companion_tests(settings.templates)
     elif config.option.image_template:
@@ -160,6 +161,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests of one module share one VM, so they stay on one xdist worker; builds and other
     modules spread over the workers (each image is still built only once)."""
     for item in items:
-        if fixtures.USES_IMAGE & set(getattr(item, "fixturenames", ())):
+        if fixtures.uses_image(item, set(getattr(item, "fixturenames", ()))):
             module = item.nodeid.split("::", 1)[0]
             item.add_marker(pytest.mark.xdist_group(name=module))
