@@ -85,6 +85,11 @@ class BuildItem(ImagebuildItem):
         self.build_name = build_name
         self.add_marker(pytest.mark.imagebuild(template=str(self.path), builder=build_name))
 
+    def setup(self) -> None:
+        from .project_recording import apply_to_item
+
+        apply_to_item(self)  # the project's imagebuild_vcr_config, before the build records
+
     def runtest(self) -> None:
         artifact = self.store.build(self.path, self.build_name)
         secrets = self.store.plan(self.path, self.build_name).secrets()

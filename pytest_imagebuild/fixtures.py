@@ -19,6 +19,7 @@ from .errors import ImagebuildError
 from .host_choice import testinfra_host, uses_template_host
 from .launch import LaunchedVM
 from .multistep import Artifact
+from .project_recording import use_vcr_config
 from .settings import Settings
 from .store import ImageStore
 from .template import Template
@@ -172,6 +173,7 @@ def imagebuild_cassette(request: pytest.FixtureRequest) -> Iterator[dict[str, An
         yield {}
         return
     store: ImageStore = request.getfixturevalue("imagebuild_store")
+    use_vcr_config(request.config, request.getfixturevalue("imagebuild_vcr_config"))
     template: Template = request.getfixturevalue("image_template")
     plan = store.plan(template.path, request.getfixturevalue("image_build_name"))
     secrets = plan.secrets()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, host_choice
+from . import fixtures, host_choice, project_recording
 from .catalogue import add_providers, catalogue
 from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile, TemplateFolder
@@ -64,6 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Registered now, after every entry-point plugin, so `host` here wins over testinfra's.
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
     config.pluginmanager.register(host_choice, "imagebuild-host-choice")
+    config.pluginmanager.register(project_recording, "imagebuild-project-recording")
+    project_recording.collect_user_secrets(config)
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.templates] + _companion_tests(settings.templates)
     elif config.option.image_template:
@@ -80,6 +82,7 @@ def _cassettes(settings: Settings) -> CassetteRecorder:
             root=settings.cassette_dir,
             block_network=settings.block_network,
             can_record=catalogue().can_record(settings.providers),
+            allowed_hosts=settings.allowed_hosts,
         )
     )
 

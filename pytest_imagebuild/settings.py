@@ -75,6 +75,19 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="refuse every network connection made while a cassette is in use (replays always do).",
     )
+    group.addoption(
+        "--image-allowed-hosts",
+        default=None,
+        metavar="HOSTS",
+        help="comma-separated hosts (host or host:port) still reachable while the network is "
+        "blocked for a cassette, e.g. a local service your smoke tests need.",
+    )
+    parser.addini(
+        "image_allowed_hosts",
+        type="args",
+        default=[],
+        help="default for --image-allowed-hosts (whitespace-separated).",
+    )
     parser.addini("image_record_mode", default="", help="default for --image-record-mode.")
     parser.addini(
         "image_cassette_dir",
@@ -108,6 +121,7 @@ class Settings:
     record_mode: str = ""
     block_network: bool = False
     cassette_dir: Path = Path("cassettes")
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -135,6 +149,9 @@ class Settings:
             ),
             block_network=option.image_block_network,
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
+            allowed_hosts=_names(option.image_allowed_hosts)
+            if option.image_allowed_hosts is not None
+            else tuple(config.getini("image_allowed_hosts")),
         )
 
     def provider_settings(self, builder_type: str) -> dict[str, str]:

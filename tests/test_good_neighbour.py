@@ -109,3 +109,25 @@ def test_on_the_vm(host):
         ]
     )
     assert result.ret == 0
+
+
+def test_replayed_responses_give_back_their_connection_on_every_vcrpy(monkeypatch):
+    """requests-ntlm (WinRM) calls release_conn; vcrpy before 9 (all Python 3.10 gets) has none."""
+    from vcr.stubs import VCRHTTPResponse
+
+    from pytest_imagebuild.recording.vcr_compat import ensure_release_conn
+
+    if hasattr(VCRHTTPResponse, "release_conn"):
+        monkeypatch.delattr(VCRHTTPResponse, "release_conn")
+    ensure_release_conn()
+    returned = []
+
+    class Pool:
+        def _put_conn(self, connection):
+            returned.append(connection)
+
+    response = VCRHTTPResponse.__new__(VCRHTTPResponse)
+    response._pool, response._connection = Pool(), "the connection"
+    response.release_conn()
+    response.release_conn()
+    assert returned == ["the connection"]

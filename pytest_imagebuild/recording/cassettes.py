@@ -17,6 +17,7 @@ from ..errors import ImagebuildError
 from ..secrets import encoded_forms
 from ..template.names import template_stem
 from .placeholders import SecretBook
+from .user_config import without_allowed
 
 
 class CassetteError(ImagebuildError):
@@ -107,8 +108,9 @@ def find_secret(text: str, book: SecretBook) -> str | None:
 class ScrubbedPersister:
     """vcrpy persister that validates on load and refuses to save a cassette holding a secret."""
 
-    def __init__(self, book: SecretBook):
+    def __init__(self, book: SecretBook, allowed: tuple[str, ...] = ()):
         self.book = book
+        self.allowed = allowed  # texts the project says merely contain a secret's value
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
         path = Path(cassette_path)
@@ -124,14 +126,19 @@ class ScrubbedPersister:
     def save_cassette(self, cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
         path = Path(cassette_path)
         text = serialize(cassette_dict, serializer)
-        leaked = find_secret(text, self.book)
+        scanned = without_allowed(text, self.allowed)
+        leaked = find_secret(scanned, self.book)
         if leaked:
-            lines = enumerate(text.splitlines(), 1)
+            lines = enumerate(scanned.splitlines(), 1)
             number = next((n for n, line in lines if find_secret(line, self.book)), 0)
             raise CassetteError(
                 f"{path}: refusing to save this cassette: the value of {leaked} would be "
-                f"written at line {number} of it. Nothing was saved; add the field that carries "
-                "it to the scrubber (pytest_imagebuild/secrets.py WIRE_SECRET_KEYS)."
+                f"written at line {number} of it. Nothing was saved. If a header, query "
+                "parameter or body field carries it, remove it with filter_headers, "
+                "filter_query_parameters or before_record_request in an imagebuild_vcr_config "
+                "fixture in your conftest.py; if that line only contains the value by chance "
+                "(a word that includes a short password), list that text under "
+                "secret_scan_allow there."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".yaml.partial")

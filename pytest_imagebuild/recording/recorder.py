@@ -27,6 +27,8 @@ from .match import MATCH_ON, answer_to, body_matcher
 from .modes import effective_mode, replays_only, vcr_mode
 from .placeholders import SecretBook, placeholder_for
 from .scrub import PublicAddresses, Scrubber
+from .user_config import UserVcrConfig
+from .vcr_compat import ensure_release_conn
 
 METADATA_KEY = "imagebuild"
 
@@ -41,6 +43,7 @@ class RecordingSettings:
     root: Path = Path("cassettes")
     block_network: bool = False
     can_record: bool = False
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -94,6 +97,7 @@ class CassetteRecorder:
     def __init__(self, settings: RecordingSettings):
         self.settings = settings
         self.addresses = PublicAddresses()
+        self.user_config = UserVcrConfig()  # the project's imagebuild_vcr_config
         self._runs: dict[Path, TemplateRun] = {}
 
     def build_cassette(self, template: Path, build: str) -> Path:
@@ -160,17 +164,19 @@ class CassetteRecorder:
         if mode == "rewrite" and path.exists():
             path.unlink()
         replaying = replays_only(mode, path)
+        ensure_release_conn()
         scrubber = Scrubber(book, self.addresses)
         recorder = vcr.VCR(
             record_mode=vcr_mode(mode),
-            match_on=MATCH_ON,
-            before_record_request=scrubber.request,
-            before_record_response=scrubber.response,
             decode_compressed_response=True,
             serializer="yaml",
+            **self.user_config.vcr_settings(MATCH_ON, scrubber.request, scrubber.response),
         )
         recorder.register_matcher("imagebuild_body", body_matcher)
-        recorder.register_persister(ScrubbedPersister(book))
+        for matcher_name, matcher in self.user_config.matchers().items():
+            if matcher is not None:
+                recorder.register_matcher(matcher_name, matcher)
+        recorder.register_persister(ScrubbedPersister(book, self.user_config.secret_scan_allow))
         options: dict[str, Any] = {"clock": VirtualClock() if replaying else REAL_CLOCK}
         with ExitStack() as stack:
             cassette = stack.enter_context(recorder.use_cassette(str(path)))
@@ -184,7 +190,8 @@ class CassetteRecorder:
                 cassette.dirty = True
             if replaying or self.settings.block_network:
                 why = "replaying from cassettes" if replaying else "--image-block-network"
-                stack.enter_context(network_blocked(f"{why} ({path})"))
+                allowed = self.settings.allowed_hosts
+                stack.enter_context(network_blocked(f"{why} ({path})", allowed))
             try:
                 yield options
             except Exception as error:
