@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, host_choice, project_recording
+from . import fixtures, header, host_choice, project_recording
 from .catalogue import add_providers, catalogue
 from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile, TemplateFolder
@@ -65,6 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
     config.pluginmanager.register(host_choice, "imagebuild-host-choice")
     config.pluginmanager.register(project_recording, "imagebuild-project-recording")
+    config.pluginmanager.register(header, "imagebuild-header")
     project_recording.collect_user_secrets(config)
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.templates] + _companion_tests(settings.templates)

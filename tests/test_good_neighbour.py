@@ -131,3 +131,17 @@ def test_replayed_responses_give_back_their_connection_on_every_vcrpy(monkeypatc
     response.release_conn()
     response.release_conn()
     assert returned == ["the connection"]
+
+
+def test_report_header_says_replay_or_record_and_where(pytester):
+    (pytester.path / "t.json").write_text(
+        json.dumps({"builders": [{"type": "null", "communicator": "none"}]})
+    )
+    replay = pytester.runpytest_subprocess("--image-template", "t.json", "--co")
+    replay.stdout.fnmatch_lines(["imagebuild: 1 template; cloud builds: replay*cassettes in *"])
+    record = pytester.runpytest_subprocess(
+        "--image-template", "t.json", "--co", "--image-record-mode=all"
+    )
+    record.stdout.fnmatch_lines(["imagebuild: 1 template; cloud builds: record (record mode all)*"])
+    plain = pytester.runpytest_subprocess("--co")
+    plain.stdout.no_fnmatch_line("imagebuild:*")
