@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from . import __version__
 from .catalogue import catalogue
 from .errors import ImagebuildError
 
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Chores for pytest-imagebuild outside a test run.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    parser.add_argument(
+        "--version", action="version", version=f"pytest-imagebuild {__version__}"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_commands in catalogue().command_adders():
         add_commands(commands)

@@ -72,7 +72,9 @@ class ValidateItem(ImagebuildItem):
             raise TemplateError(loaded.errors, loaded.shown)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{self.path.name}::validate"
+        # The domain is the item's own name: pytest prints "<file>::<domain>" with dots of the
+        # domain turned into "::", so "t.json::validate" would print as "t::json::validate".
+        return self.path, None, self.name
 
 
 class BuildItem(ImagebuildItem):
@@ -82,6 +84,11 @@ class BuildItem(ImagebuildItem):
         super().__init__(**kwargs)
         self.build_name = build_name
         self.add_marker(pytest.mark.imagebuild(template=str(self.path), builder=build_name))
+
+    def setup(self) -> None:
+        from .project_recording import apply_to_item
+
+        apply_to_item(self)  # the project's imagebuild_vcr_config, before the build records
 
     def runtest(self) -> None:
         artifact = self.store.build(self.path, self.build_name)
@@ -99,4 +106,4 @@ class BuildItem(ImagebuildItem):
             self.user_properties.append((f"stage_time[{stage}]", f"{seconds:.1f}"))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{self.path.name}::build[{self.build_name}]"
+        return self.path, None, self.name

@@ -17,8 +17,10 @@ import pytest
 from .catalogue import catalogue
 from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
+from .host_choice import testinfra_host, uses_template_host
 from .launch import LaunchedVM
 from .multistep import Artifact
+from .project_recording import use_vcr_config
 from .reuse import keep
 from .settings import Settings
 from .store import ImageStore
@@ -177,22 +179,22 @@ def vm(
 
 
 @pytest.fixture(scope="module")
-def host(
-    vm: LaunchedVM,
-    imagebuild_store: ImageStore,
-    image_template: Template,
-    image_build_name: str,
-) -> Any:
-    """A testinfra host connected to the VM (SSH for Linux images, WinRM for Windows); for a
-    recorded builder its SSH commands are recorded and replayed with the test's cassette."""
+def host(request: pytest.FixtureRequest) -> Any:
+    """A testinfra host connected to the VM (SSH for Linux images, WinRM for Windows) for a
+    test tied to a template, its SSH commands recorded and replayed with the test's cassette
+    for a recorded builder; testinfra's own ``host`` (``--hosts``) for any other test."""
+    if not uses_template_host(request.node, set(request.fixturenames)):
+        return testinfra_host(request)
     import testinfra
 
-    plan = imagebuild_store.plan(image_template.path, image_build_name)
+    vm: LaunchedVM = request.getfixturevalue("vm")
+    store: ImageStore = request.getfixturevalue("imagebuild_store")
+    template: Template = request.getfixturevalue("image_template")
+    plan = store.plan(template.path, request.getfixturevalue("image_build_name"))
     if vm.communicator == "ssh" and catalogue().recorded(plan.type):
         from .recording.testinfra_backend import recorded_host
 
         return recorded_host(vm)
-
     spec, kwargs = vm.testinfra_spec()
     return testinfra.get_host(spec, **kwargs)
 
@@ -201,18 +203,24 @@ USES_IMAGE = {"image", "vm", "host"}
 TEST_FAILED = pytest.StashKey[bool]()  # set by plugin.pytest_runtest_makereport
 
 
+def uses_image(node: pytest.Item, fixturenames: set[str]) -> bool:
+    """The test needs an image this plugin builds (not testinfra's own host)."""
+    return bool(USES_IMAGE & fixturenames) and uses_template_host(node, fixturenames)
+
+
 @pytest.fixture(autouse=True)
 def imagebuild_cassette(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """Records or replays a smoke test's own HTTP (WinRM, its requests to the VM) in
     cassettes/<template>/<build>/<module>.<test>.yaml; only for recorded builders."""
-    if not USES_IMAGE & set(request.fixturenames):
+    if not uses_image(request.node, set(request.fixturenames)):
         yield {}
         return
     store: ImageStore = request.getfixturevalue("imagebuild_store")
+    use_vcr_config(request.config, request.getfixturevalue("imagebuild_vcr_config"))
     template: Template = request.getfixturevalue("image_template")
     plan = store.plan(template.path, request.getfixturevalue("image_build_name"))
     secrets = plan.secrets()
-    if "vm" in request.fixturenames:
+    if {"vm", "host"} & set(request.fixturenames):
         password = request.getfixturevalue("vm").password
         if password:
             secrets.add(password)

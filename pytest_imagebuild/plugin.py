@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures
+from . import fixtures, header, host_choice, project_recording
 from .catalogue import add_providers, catalogue
 from .catalogue import reset as catalogue_reset
 from .cleanup import pytest_hooks as cleanup
@@ -67,6 +67,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(keep.KeepPolicy(), keep.POLICY)
     # Registered now, after every entry-point plugin, so `host` here wins over testinfra's.
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
+    config.pluginmanager.register(host_choice, "imagebuild-host-choice")
+    config.pluginmanager.register(project_recording, "imagebuild-project-recording")
+    config.pluginmanager.register(header, "imagebuild-header")
+    project_recording.collect_user_secrets(config)
     if settings.templates and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.templates] + _companion_tests(settings.templates)
     elif config.option.image_template:
@@ -96,6 +100,7 @@ def _cassettes(settings: Settings) -> CassetteRecorder:
             rootdir=settings.rootdir,
             block_network=settings.block_network,
             can_record=catalogue().can_record(settings.providers),
+            allowed_hosts=settings.allowed_hosts,
         )
     )
 
@@ -208,6 +213,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests of one module share one VM, so they stay on one xdist worker; builds and other
     modules spread over the workers (each image is still built only once)."""
     for item in items:
-        if fixtures.USES_IMAGE & set(getattr(item, "fixturenames", ())):
+        if fixtures.uses_image(item, set(getattr(item, "fixturenames", ()))):
             module = item.nodeid.split("::", 1)[0]
             item.add_marker(pytest.mark.xdist_group(name=module))

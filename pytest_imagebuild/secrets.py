@@ -70,9 +70,26 @@ def maskable(value: str) -> bool:
     return len(value) >= MIN_SECRET_LENGTH
 
 
+# Values a project names with the pytest_imagebuild_secrets hook: secret in every run.
+_USER_SECRETS: set[str] = set()
+
+
+def add_user_secrets(values: Iterable[str]) -> None:
+    """Values masked everywhere from now on (and kept out of cassettes, see user_secrets)."""
+    with _LOCK:
+        _USER_SECRETS.update(value for value in values if value and maskable(value))
+        _SECRETS.update(_USER_SECRETS)
+    _install()
+
+
+def user_secrets() -> set[str]:
+    return set(_USER_SECRETS)
+
+
 def mask(text: str, secrets: Iterable[str]) -> str:
     """Hide every secret, longest first so that overlapping secrets leave no piece."""
-    for secret in sorted({s for s in secrets if s and maskable(s)}, key=len, reverse=True):
+    every = {s for s in secrets if s and maskable(s)} | _USER_SECRETS
+    for secret in sorted(every, key=len, reverse=True):
         text = text.replace(secret, SENSITIVE_MARK)
     return text
 

@@ -76,6 +76,19 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="refuse every network connection made while a cassette is in use (replays always do).",
     )
+    group.addoption(
+        "--image-allowed-hosts",
+        default=None,
+        metavar="HOSTS",
+        help="comma-separated hosts (host or host:port) still reachable while the network is "
+        "blocked for a cassette, e.g. a local service your smoke tests need.",
+    )
+    parser.addini(
+        "image_allowed_hosts",
+        type="args",
+        default=[],
+        help="default for --image-allowed-hosts (whitespace-separated).",
+    )
     parser.addini("image_record_mode", default="", help="default for --image-record-mode.")
     parser.addini(
         "image_cassette_dir",
@@ -126,6 +139,7 @@ class Settings:
     cassette_dir: Path = Path("cassettes")
     reuse: reuse_settings.ReuseSettings = field(default_factory=reuse_settings.ReuseSettings)
     rootdir: Path = Path(".")  # cassette folders mirror template paths relative to it
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -155,6 +169,9 @@ class Settings:
             cassette_dir=config.rootpath / config.getini("image_cassette_dir"),
             reuse=reuse_settings.ReuseSettings.from_config(config),
             rootdir=config.rootpath,
+            allowed_hosts=_names(option.image_allowed_hosts)
+            if option.image_allowed_hosts is not None
+            else tuple(config.getini("image_allowed_hosts")),
         )
         settings.refuse_recording_without_credentials()
         return settings

@@ -18,6 +18,7 @@ from ..safepath import component, inside
 from ..secrets import encoded_forms
 from ..template.names import template_folder
 from .placeholders import SecretBook
+from .user_config import without_allowed
 
 
 class CassetteError(ImagebuildError):
@@ -123,10 +124,12 @@ class ScrubbedPersister:
         book: SecretBook,
         save_to: Callable[[Path], Path] | None = None,
         fresh: bool = False,
+        allowed: tuple[str, ...] = (),
     ):
         self.book = book
         self.save_to = save_to  # where a recorded cassette goes (staging.py), else in place
         self.fresh = fresh  # load nothing: a rewrite
+        self.allowed = allowed  # texts the project says merely contain a secret's value
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
         path = Path(cassette_path)
@@ -143,14 +146,19 @@ class ScrubbedPersister:
         path = Path(cassette_path)
         path = self.save_to(path) if self.save_to else path
         text = serialize(cassette_dict, serializer)
-        leaked = find_secret(text, self.book)
+        scanned = without_allowed(text, self.allowed)
+        leaked = find_secret(scanned, self.book)
         if leaked:
-            lines = enumerate(text.splitlines(), 1)
+            lines = enumerate(scanned.splitlines(), 1)
             number = next((n for n, line in lines if find_secret(line, self.book)), 0)
             raise CassetteError(
                 f"{path}: refusing to save this cassette: the value of {leaked} would be "
-                f"written at line {number} of it. Nothing was saved; add the field that carries "
-                "it to the scrubber (pytest_imagebuild/secrets.py WIRE_SECRET_KEYS)."
+                f"written at line {number} of it. Nothing was saved. If a header, query "
+                "parameter or body field carries it, remove it with filter_headers, "
+                "filter_query_parameters or before_record_request in an imagebuild_vcr_config "
+                "fixture in your conftest.py; if that line only contains the value by chance "
+                "(a word that includes a short password), list that text under "
+                "secret_scan_allow there."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".yaml.partial")

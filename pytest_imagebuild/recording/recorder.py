@@ -35,6 +35,8 @@ from .placeholders import SecretBook, placeholder_for
 from .scrub import PublicAddresses, Scrubber
 from .ssh_tape import SshNotInCassette, open_tape
 from .staging import StagedCassettes, is_staging
+from .user_config import UserVcrConfig
+from .vcr_compat import ensure_release_conn
 
 METADATA_KEY = "imagebuild"
 
@@ -50,6 +52,7 @@ class RecordingSettings:
     block_network: bool = False
     can_record: bool = False
     rootdir: Path = Path(".")  # cassette folders mirror template paths relative to it
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -103,6 +106,7 @@ class CassetteRecorder:
     def __init__(self, settings: RecordingSettings):
         self.settings = settings
         self.addresses = PublicAddresses()
+        self.user_config = UserVcrConfig()  # the project's imagebuild_vcr_config
         self._runs: dict[Path, TemplateRun] = {}
         self.staged = StagedCassettes()
 
@@ -196,19 +200,26 @@ class CassetteRecorder:
         book: SecretBook,
         metadata: dict[str, Any] | None,
     ) -> Iterator[dict[str, Any]]:
+        ensure_release_conn()
         scrubber = Scrubber(book, self.addresses)
         recorder = vcr.VCR(
             record_mode=vcr_mode(mode),
-            match_on=MATCH_ON,
-            before_record_request=scrubber.request,
-            before_record_response=scrubber.response,
             decode_compressed_response=True,
             serializer="yaml",
+            **self.user_config.vcr_settings(MATCH_ON, scrubber.request, scrubber.response),
         )
         recorder.register_matcher("imagebuild_body", body_matcher)
+        for matcher_name, matcher in self.user_config.matchers().items():
+            if matcher is not None:
+                recorder.register_matcher(matcher_name, matcher)
         # rewrite starts from an empty cassette; the old one stays until the new one is good.
         recorder.register_persister(
-            ScrubbedPersister(book, save_to=self.staged.staged, fresh=mode == "rewrite")
+            ScrubbedPersister(
+                book,
+                save_to=self.staged.staged,
+                fresh=mode == "rewrite",
+                allowed=self.user_config.secret_scan_allow,
+            )
         )
         options: dict[str, Any] = {"clock": VirtualClock() if replaying else REAL_CLOCK}
         with ExitStack() as stack:
@@ -223,7 +234,8 @@ class CassetteRecorder:
                 cassette.dirty = True
             if replaying or self.settings.block_network:
                 why = "replaying from cassettes" if replaying else "--image-block-network"
-                stack.enter_context(network_blocked(f"{why} ({path})"))
+                allowed = self.settings.allowed_hosts
+                stack.enter_context(network_blocked(f"{why} ({path})", allowed))
             stack.enter_context(
                 open_tape(path, replaying, scrubber, book, mode, self.staged.staged)
             )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..catalogue import catalogue
 from ..clock import REAL_CLOCK, Clock
-from ..secrets import SENSITIVE_FIELDS
+from ..secrets import SENSITIVE_FIELDS, user_secrets
 from ..template.model import BuildPlan
 from .placeholders import SecretBook
 from .recorder import CassetteRecorder, TemplateRun
@@ -71,7 +71,7 @@ class RecordingSession:
             yield REAL_CLOCK
             return
         recorded = self.cassettes.template_run(plan.template.path)
-        book = SecretBook(named=named_secrets(plan), live=lambda: set(secrets))
+        book = SecretBook(named=named_secrets(plan), live=lambda: set(secrets) | user_secrets())
         metadata = None
         if name == "build":
             given = self.provider_settings(plan.type)

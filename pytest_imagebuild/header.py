@@ -1,0 +1,33 @@
+"""One line at the top of a run saying what the plugin will do: replay, record or run live,
+and where the cassettes are, so nobody mistakes a replay for a real build."""
+
+from __future__ import annotations
+
+import pytest
+
+from .catalogue import catalogue
+from .collect import SETTINGS_KEY
+from .settings import Settings, display_path
+
+
+def recording_summary(settings: Settings) -> str:
+    """replay / record / record missing cassettes, with the cassette folder."""
+    folder = display_path(settings.cassette_dir)
+    mode = settings.record_mode
+    if mode == "none" or (not mode and not catalogue().can_record(settings.providers)):
+        what = "replay"
+    elif mode in ("", "once"):
+        what = "replay, record missing cassettes"
+    else:
+        what = f"record (record mode {mode})"
+    blocked = ", network blocked" if settings.block_network or what == "replay" else ""
+    return f"{what}{blocked}, cassettes in {folder}/"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None or not settings.templates:
+        return None
+    count = len(settings.templates)
+    templates = f"{count} template{'s' if count != 1 else ''}"
+    return f"imagebuild: {templates}; cloud builds: {recording_summary(settings)}"
