@@ -13,7 +13,7 @@ from .catalogue import add_providers, catalogue
 from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile, TemplateFolder
 from .errors import ImagebuildError
-from .recording import CassetteRecorder, RecordingSettings
+from .recording import CassetteRecorder, RecordingSettings, vcr_logs
 from .recording.session import RecordingSession
 from .report import BuildTable, LiveProgress
 from .settings import Settings, add_options
@@ -32,6 +32,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
     cleanup.add_options(parser)
+    vcr_logs.add_ini(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -54,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImagebuildError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
+    vcr_logs.configure(config)
     recording = RecordingSession(_cassettes(settings), settings.provider_settings)
     store = ImageStore(settings, lambda: _workdir(config), recording)
     store.journal = cleanup.start_journal(config, store.run.run_uuid)
@@ -70,6 +72,10 @@ def pytest_configure(config: pytest.Config) -> None:
         given = {Path(arg.split("::")[0]).resolve() for arg in config.args}
         extra = [str(p) for p in settings.templates if p not in given]
         config.args = extra + list(config.args)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    vcr_logs.unconfigure(config)
 
 
 def _cassettes(settings: Settings) -> CassetteRecorder:

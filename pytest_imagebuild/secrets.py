@@ -11,6 +11,7 @@ would garble output without protecting anything.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import threading
@@ -71,10 +72,10 @@ def maskable(value: str) -> bool:
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """Hide every secret, longest first so that overlapping secrets leave no piece."""
-    for secret in sorted({s for s in secrets if s and maskable(s)}, key=len, reverse=True):
-        text = text.replace(secret, SENSITIVE_MARK)
-    return text
+    """Hide every secret in every form ``encoded_forms`` knows (raw, URL-encoded, inside
+    base64), longest form first so that overlapping secrets leave no piece."""
+    pattern = forms_pattern(frozenset(s for s in secrets if s and maskable(s)))
+    return pattern.sub(SENSITIVE_MARK, text) if pattern is not None else text
 
 
 def redact(value: Any, secrets: set[str]) -> Any:
@@ -106,6 +107,16 @@ def encoded_forms(value: str) -> list[str]:
     return [form for form in forms if maskable(form)]
 
 
+@functools.lru_cache(maxsize=64)
+def forms_pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex matching every encoded form of these secrets, longest first; built once per
+    set of secrets, so masking a line costs one regex scan however many secrets there are."""
+    forms = {form for secret in secrets for form in encoded_forms(secret)}
+    if not forms:
+        return None
+    return re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+
+
 # -- log records -----------------------------------------------------------------------------
 # azure-core logs request URLs (which carry the subscription id), MSAL logs tenant and client
 # ids, urllib3 logs request paths. Masking each logger would miss the next library, so a log
@@ -116,7 +127,7 @@ _TOKEN_FIELDS = re.compile(
     r"""((?:access|refresh|id)_token["']?\s*[:=]\s*["']?|Bearer\s+)[^"'&\s,}]{8,}""",
     re.IGNORECASE,
 )
-_SECRETS: set[str] = set()
+_SECRETS: frozenset[str] = frozenset()
 _LOCK = threading.Lock()
 _installed = False
 
@@ -132,11 +143,11 @@ def _install() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         if _installed:
-            try:
+            try:  # the message as it will print: msg % args, whatever args hold
                 message = record.getMessage()
             except Exception:  # a broken format string is the caller's problem, not ours
                 return record
-            masked = _TOKEN_FIELDS.sub(r"\1********", mask(message, set(_SECRETS)))
+            masked = _TOKEN_FIELDS.sub(r"\1********", mask(message, _SECRETS))
             if masked != message:
                 record.msg, record.args = masked, None
         return record
@@ -144,13 +155,19 @@ def _install() -> None:
     logging.setLogRecordFactory(factory)
 
 
+def hide_in_logs(*values: str) -> None:
+    """Mask these values, in every encoding, in every log record from now on."""
+    global _SECRETS
+    known = {value for value in values if value and maskable(value)}
+    with _LOCK:
+        if not known <= _SECRETS:
+            _SECRETS = _SECRETS | known  # a new set, so a record masks with one consistent set
+    _install()
+
+
 def protect(ui: Any, *values: str) -> None:
     """Mask these values in a build's output (``ui``, if any) and in every log record."""
     for value in values:
-        if not value:
-            continue
-        if ui is not None:
+        if value and ui is not None:
             ui.add_secret(value)
-        with _LOCK:
-            _SECRETS.add(value)
-    _install()
+    hide_in_logs(*values)

@@ -19,6 +19,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
+from ..secrets import hide_in_logs
 from ..template import RunContext
 from ..template.names import seed_name, template_stem
 from .blocking import network_blocked
@@ -160,6 +161,7 @@ class CassetteRecorder:
         if mode == "rewrite" and path.exists():
             path.unlink()
         replaying = replays_only(mode, path)
+        hide_in_logs(*book.named.values())  # vcrpy logs requests before the scrubber sees them
         scrubber = Scrubber(book, self.addresses)
         recorder = vcr.VCR(
             record_mode=vcr_mode(mode),
