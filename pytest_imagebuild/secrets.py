@@ -128,6 +128,7 @@ _TOKEN_FIELDS = re.compile(
     re.IGNORECASE,
 )
 _SECRETS: frozenset[str] = frozenset()
+_PATTERN: re.Pattern[str] | None = None  # every form of _SECRETS, rebuilt when they change
 _LOCK = threading.Lock()
 _installed = False
 
@@ -147,7 +148,9 @@ def _install() -> None:
                 message = record.getMessage()
             except Exception:  # a broken format string is the caller's problem, not ours
                 return record
-            masked = _TOKEN_FIELDS.sub(r"\1********", mask(message, _SECRETS))
+            pattern = _PATTERN
+            masked = pattern.sub(SENSITIVE_MARK, message) if pattern is not None else message
+            masked = _TOKEN_FIELDS.sub(r"\1********", masked)
             if masked != message:
                 record.msg, record.args = masked, None
         return record
@@ -157,11 +160,12 @@ def _install() -> None:
 
 def hide_in_logs(*values: str) -> None:
     """Mask these values, in every encoding, in every log record from now on."""
-    global _SECRETS
+    global _SECRETS, _PATTERN
     known = {value for value in values if value and maskable(value)}
     with _LOCK:
         if not known <= _SECRETS:
-            _SECRETS = _SECRETS | known  # a new set, so a record masks with one consistent set
+            _SECRETS = _SECRETS | known
+            _PATTERN = forms_pattern(_SECRETS)
     _install()
 
 

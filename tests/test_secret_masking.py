@@ -7,9 +7,11 @@ import base64
 import logging
 
 import pytest
+from vcr.request import Request
 
 from pytest_imagebuild.communicators.winrm import powershell_command
 from pytest_imagebuild.recording.base64_blobs import scrub_base64
+from pytest_imagebuild.recording.match import body_difference
 from pytest_imagebuild.recording.placeholders import SecretBook
 from pytest_imagebuild.secrets import SENSITIVE_MARK, encoded_forms, hide_in_logs, mask
 
@@ -109,3 +111,20 @@ def test_a_bad_vcr_log_level_is_a_usage_error(pytester: pytest.Pytester) -> None
     result = pytester.runpytest_subprocess("-o", "image_vcr_log_level=LOUD")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "image_vcr_log_level = 'LOUD' is not a log level" in result.stderr.str()
+
+
+def test_a_changed_powershell_command_is_shown_decoded_when_it_is_not_in_the_cassette() -> None:
+    def winrm(script: str) -> Request:
+        body = (
+            "<s:Envelope><s:Body><rsp:CommandLine><rsp:Command>powershell</rsp:Command>"
+            f"<rsp:Arguments>{powershell_command(script)}</rsp:Arguments></rsp:CommandLine>"
+            "</s:Body></s:Envelope>"
+        )
+        return Request("POST", "https://h:5986/wsman", body, {})
+
+    recorded = winrm("$env:X='scrubbed-app_secret'; Write-Output 1")
+    assert body_difference(winrm("$env:X='scrubbed-app_secret'; Write-Output 1"), recorded) is None
+    difference = body_difference(winrm("Write-Output 2"), recorded)
+    assert difference is not None
+    assert "'Write-Output 2'" in difference
+    assert "Write-Output 1" in difference
