@@ -80,6 +80,13 @@ def test_command_output_streams_are_recorded_with_the_placeholder() -> None:
     assert base64.b64decode(decoded) == f"secret is {PLACEHOLDER}\r\n".encode()
 
 
+def test_a_blob_after_an_equals_sign_is_scrubbed_too() -> None:
+    blob = base64.b64encode(f"user:{SECRET}".encode()).decode()
+    scrubbed = scrub_base64(f"data={blob}&next=1", {SECRET: PLACEHOLDER})
+    value = scrubbed.split("=", 1)[1].split("&")[0]
+    assert base64.b64decode(value) == f"user:{PLACEHOLDER}".encode()
+
+
 def test_blobs_without_a_secret_are_left_as_they_were() -> None:
     text = "id=QUJDREVGR0g= path=/a/b/c tokenish=abcdefghijklmnop"
     assert scrub_base64(text, {SECRET: PLACEHOLDER}) == text

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 
 # A run of base64 characters standing alone (not part of a longer word or path).
-BLOB = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{8,}={0,2}(?![A-Za-z0-9+/=_-])")
+BLOB = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/]{8,}={0,2}(?![A-Za-z0-9+/=_-])")
 TEXT_ENCODINGS = ("utf-16-le", "utf-8")
 
 
