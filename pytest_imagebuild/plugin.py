@@ -14,7 +14,7 @@ from .catalogue import reset as catalogue_reset
 from .cleanup import pytest_hooks as cleanup
 from .collect import SETTINGS_KEY, STORE_KEY, TemplateFile, TemplateFolder
 from .errors import ImagebuildError
-from .recording import CassetteRecorder, RecordingSettings
+from .recording import CassetteRecorder, RecordingSettings, vcr_logs
 from .recording.session import RecordingSession
 from .report import BuildTable, LiveProgress
 from .reuse import keep
@@ -34,6 +34,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
     cleanup.add_options(parser)
+    vcr_logs.add_ini(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -57,6 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImagebuildError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
+    vcr_logs.configure(config)
     recording = RecordingSession(_cassettes(settings), settings.provider_settings)
     store = ImageStore(settings, lambda: _workdir(config), recording)
     store.journal = cleanup.start_journal(config, store.run.run_uuid)
@@ -90,6 +92,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for note in notes:
         if reporter is not None:
             reporter.write_line(f"imagebuild: {note}", yellow=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    vcr_logs.unconfigure(config)
 
 
 def _cassettes(settings: Settings) -> CassetteRecorder:

@@ -11,6 +11,7 @@ would garble output without protecting anything.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import threading
@@ -76,10 +77,9 @@ _USER_SECRETS: set[str] = set()
 
 def add_user_secrets(values: Iterable[str]) -> None:
     """Values masked everywhere from now on (and kept out of cassettes, see user_secrets)."""
-    with _LOCK:
-        _USER_SECRETS.update(value for value in values if value and maskable(value))
-        _SECRETS.update(_USER_SECRETS)
-    _install()
+    named = [value for value in values if value and maskable(value)]
+    _USER_SECRETS.update(named)
+    hide_in_logs(*named)
 
 
 def user_secrets() -> set[str]:
@@ -87,11 +87,12 @@ def user_secrets() -> set[str]:
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """Hide every secret, longest first so that overlapping secrets leave no piece."""
-    every = {s for s in secrets if s and maskable(s)} | _USER_SECRETS
-    for secret in sorted(every, key=len, reverse=True):
-        text = text.replace(secret, SENSITIVE_MARK)
-    return text
+    """Hide every secret in every form ``encoded_forms`` knows (raw, URL-encoded, inside
+    base64), longest form first so that overlapping secrets leave no piece; and the values a
+    project's ``pytest_imagebuild_secrets`` hook named."""
+    every = frozenset(s for s in secrets if s and maskable(s)) | _USER_SECRETS
+    pattern = forms_pattern(every)
+    return pattern.sub(SENSITIVE_MARK, text) if pattern is not None else text
 
 
 def redact(value: Any, secrets: set[str]) -> Any:
@@ -123,6 +124,16 @@ def encoded_forms(value: str) -> list[str]:
     return [form for form in forms if maskable(form)]
 
 
+@functools.lru_cache(maxsize=64)
+def forms_pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex matching every encoded form of these secrets, longest first; built once per
+    set of secrets, so masking a line costs one regex scan however many secrets there are."""
+    forms = {form for secret in secrets for form in encoded_forms(secret)}
+    if not forms:
+        return None
+    return re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+
+
 # -- log records -----------------------------------------------------------------------------
 # azure-core logs request URLs (which carry the subscription id), MSAL logs tenant and client
 # ids, urllib3 logs request paths. Masking each logger would miss the next library, so a log
@@ -133,7 +144,8 @@ _TOKEN_FIELDS = re.compile(
     r"""((?:access|refresh|id)_token["']?\s*[:=]\s*["']?|Bearer\s+)[^"'&\s,}]{8,}""",
     re.IGNORECASE,
 )
-_SECRETS: set[str] = set()
+_SECRETS: frozenset[str] = frozenset()
+_PATTERN: re.Pattern[str] | None = None  # every form of _SECRETS, rebuilt when they change
 _LOCK = threading.Lock()
 _installed = False
 
@@ -149,11 +161,13 @@ def _install() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         if _installed:
-            try:
+            try:  # the message as it will print: msg % args, whatever args hold
                 message = record.getMessage()
             except Exception:  # a broken format string is the caller's problem, not ours
                 return record
-            masked = _TOKEN_FIELDS.sub(r"\1********", mask(message, set(_SECRETS)))
+            pattern = _PATTERN
+            masked = pattern.sub(SENSITIVE_MARK, message) if pattern is not None else message
+            masked = _TOKEN_FIELDS.sub(r"\1********", masked)
             if masked != message:
                 record.msg, record.args = masked, None
         return record
@@ -161,13 +175,20 @@ def _install() -> None:
     logging.setLogRecordFactory(factory)
 
 
+def hide_in_logs(*values: str) -> None:
+    """Mask these values, in every encoding, in every log record from now on."""
+    global _SECRETS, _PATTERN
+    known = {value for value in values if value and maskable(value)}
+    with _LOCK:
+        if not known <= _SECRETS:
+            _SECRETS = _SECRETS | known
+            _PATTERN = forms_pattern(_SECRETS)
+    _install()
+
+
 def protect(ui: Any, *values: str) -> None:
     """Mask these values in a build's output (``ui``, if any) and in every log record."""
     for value in values:
-        if not value:
-            continue
-        if ui is not None:
+        if value and ui is not None:
             ui.add_secret(value)
-        with _LOCK:
-            _SECRETS.add(value)
-    _install()
+    hide_in_logs(*values)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .secrets import mask
+from .secrets import hide_in_logs, mask
 
 log = logging.getLogger("pytest_imagebuild")
 
@@ -21,6 +21,9 @@ class BuildUI:
     secrets: set[str] = field(default_factory=set)
     stream: TextIO | None = None
     on_stage: Callable[[str], None] | None = None
+
+    def __post_init__(self) -> None:
+        hide_in_logs(*self.secrets)  # a build's secrets stay out of every library's log too
 
     def _emit(self, prefix: str, text: str) -> None:
         text = mask(text, self.secrets)
@@ -45,3 +48,4 @@ class BuildUI:
     def add_secret(self, value: str) -> None:
         if value:
             self.secrets.add(value)
+            hide_in_logs(value)

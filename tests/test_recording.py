@@ -177,8 +177,9 @@ def test_replay_blocks_the_network(tmp_path: Path) -> None:
 
 
 def test_a_secret_the_scrubber_missed_is_never_saved(azure: Standin, tmp_path: Path) -> None:
-    """A generated password echoed back base64-encoded (as PowerShell's -EncodedCommand
-    would carry it) is found by the last scan; the cassette is not written."""
+    """A generated password inside base64 the scrubber cannot take apart (glued to other
+    text, so it does not decode as one blob) is found by the last scan; the cassette is not
+    written. (Whole blobs, as -EncodedCommand carries them, are scrubbed: test_secret_masking.)"""
     password = "Gen3rated-Pa55word!"
     book = SecretBook(live=lambda: {password})
     settings = RecordingSettings(mode="once", root=tmp_path, can_record=True)
@@ -187,7 +188,7 @@ def test_a_secret_the_scrubber_missed_is_never_saved(azure: Standin, tmp_path: P
         pytest.raises(CassetteError, match="a generated secret would be written"),
         recording.use(TEMPLATE, "azure-arm", "launch", book),
     ):
-        encoded = base64.b64encode(f"net user x {password}".encode("utf-16-le")).decode()
+        encoded = "x" + base64.b64encode(f"net user x {password}".encode("utf-16-le")).decode()
         requests.get(
             f"{azure.arm_url.rstrip('/')}/subscriptions?cmd={encoded}",
             verify=azure.ca_bundle,

@@ -16,6 +16,7 @@ from ..catalogue import catalogue
 from ..errors import ImagebuildError
 from . import signals
 from .command import JanitorRequest, run_janitor
+from .interrupt_report import InterruptReport
 from .janitor import Janitor
 from .journal import Journal, Owner, checked_state_dir
 from .summary import render
@@ -83,6 +84,7 @@ def start_journal(config: pytest.Config, run_id: str) -> Journal:
         raise pytest.UsageError(str(error)) from None
     journal = Journal(root, owner)
     config.pluginmanager.register(RunCleanup(journal), "imagebuild-cleanup")
+    config.pluginmanager.register(InterruptReport(config), "imagebuild-interrupts")
     return journal
 
 

@@ -79,8 +79,8 @@ def cleaning_up() -> Iterator[None]:
         yield
         return
     previous = signal.getsignal(signal.SIGINT)
-    if previous is not signal.default_int_handler:  # ignored, or someone else's handler
-        yield
+    if previous is not signal.default_int_handler and not isinstance(previous, _RunCtrlC):
+        yield  # ignored, or someone else's handler
         return
     warned = False
 
@@ -95,6 +95,63 @@ def cleaning_up() -> Iterator[None]:
     try:
         yield
     finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+STOPPING_WARNING = (
+    "pytest-imagebuild: Ctrl-C received while the interrupted run ends; it ends in a moment "
+    "(press Ctrl-C again to stop at once)"
+)
+
+
+class _RunCtrlC:
+    """SIGINT during a run: the first stops it (KeyboardInterrupt, as by default); one more
+    only warns while the run ends; the next stops at once.
+
+    A KeyboardInterrupt landing in pytest's reporting of the first one (formatting its
+    traceback, rewriting the asserts of a module a plugin imports at the end) breaks CPython's
+    AST constructor ("SystemError: AST constructor recursion depth mismatch"): pytest died
+    with exit code 1 instead of reporting an interrupted run. Cleanups shield themselves
+    with ``cleaning_up`` on top of this.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self.warned = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        __tracebackhide__ = True  # pytest's banner names where the run was, not this handler
+        if self.interrupted and not self.warned:
+            self.warned = True
+            print(STOPPING_WARNING, file=sys.stderr, flush=True)
+            return
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+
+def take_ctrl_c() -> Handler:
+    """Handle SIGINT for the run (unless someone else does); returns what to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _RunCtrlC())
+    return previous
+
+
+def stopping() -> None:
+    """The run is ending on an interrupt (Ctrl-C or SIGTERM): a Ctrl-C now only warns."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGINT)
+    if isinstance(current, _RunCtrlC):
+        current.interrupted = True
+
+
+def restore_ctrl_c(previous: Handler) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if isinstance(signal.getsignal(signal.SIGINT), _RunCtrlC) and previous is not None:
         signal.signal(signal.SIGINT, previous)
 
 

@@ -6,6 +6,8 @@ random); form bodies as sets of fields. A mismatch says where the bodies differ.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from typing import Any
@@ -24,13 +26,26 @@ def _text(body: Any) -> str:
     return str(body)
 
 
+ENCODED_COMMAND = re.compile(r"(-EncodedCommand\s+)([A-Za-z0-9+/]+={0,2})", re.I)
+
+
+def _decoded(match: re.Match[str]) -> str:
+    try:
+        script = base64.b64decode(match.group(2), validate=True).decode("utf-16-le")
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    return f"{match.group(1)}(decoded) {script!r}"
+
+
 def soap_summary(text: str) -> dict[str, list[str]]:
+    """The fields that say what a WinRM request asks; PowerShell's -EncodedCommand decoded,
+    so a mismatch shows the script (both sides are scrubbed: placeholders, no secret)."""
     summary: dict[str, list[str]] = {}
     for name in SOAP_FIELDS:
         values = re.findall(rf"<(?:\w+:)?{name}\b[^>]*>(.*?)</(?:\w+:)?{name}>", text, re.S)
         values += re.findall(rf"<(?:\w+:)?{name}\b[^>]*\bCode=\"([^\"]*)\"", text)
         if values:
-            summary[name] = [value.strip() for value in values]
+            summary[name] = [ENCODED_COMMAND.sub(_decoded, value.strip()) for value in values]
     return summary
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus
 
 from ..secrets import maskable
+from .base64_blobs import scrub_base64
 
 UUID_SHAPE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -56,7 +57,11 @@ class SecretBook:
         return shown
 
     def scrub(self, text: str) -> str:
-        for value, placeholder in self.replacements().items():
+        """text with each secret replaced by its placeholder: raw, URL-encoded, and inside
+        base64 blobs (re-encoded, so they still decode; see base64_blobs)."""
+        replacements = self.replacements()
+        text = scrub_base64(text, replacements)
+        for value, placeholder in replacements.items():
             if value in text:
                 text = text.replace(value, placeholder)
             for encoded in (quote(value, safe=""), quote_plus(value)):

@@ -19,6 +19,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
+from ..secrets import hide_in_logs
 from ..template import RunContext
 from ..template.names import seed_name
 from .blocking import network_blocked
@@ -177,6 +178,7 @@ class CassetteRecorder:
                 "(see cassettes/README.md)."
             )
         replaying = replays_only(mode, path)
+        hide_in_logs(*book.named.values())  # vcrpy logs requests before the scrubber sees them
         if not replaying:
             self.staged.begin(path)
         try:
