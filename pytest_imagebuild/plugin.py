@@ -22,6 +22,9 @@ from .store import ImageStore
 from .template.hcl2.parse import HCL2_SUFFIXES, JSON_SYNTAX_SUFFIXES
 from .template.names import template_stem
 
+# Fewer full garbage collections at the end of the session (see endgc.py).
+pytest_plugins = ["pytest_imagebuild.endgc"]
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from . import hookspecs
