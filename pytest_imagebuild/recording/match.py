@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,11 +25,21 @@ def _text(body: Any) -> str:
     return str(body)
 
 
+_SOAP_PATTERNS = [
+    (
+        name,
+        re.compile(rf"<(?:\w+:)?{name}\b[^>]*>(.*?)</(?:\w+:)?{name}>", re.S),
+        re.compile(rf"<(?:\w+:)?{name}\b[^>]*\bCode=\"([^\"]*)\""),
+    )
+    for name in SOAP_FIELDS
+]
+
+
+@lru_cache(maxsize=1024)  # a replay compares each live request with every recorded one
 def soap_summary(text: str) -> dict[str, list[str]]:
     summary: dict[str, list[str]] = {}
-    for name in SOAP_FIELDS:
-        values = re.findall(rf"<(?:\w+:)?{name}\b[^>]*>(.*?)</(?:\w+:)?{name}>", text, re.S)
-        values += re.findall(rf"<(?:\w+:)?{name}\b[^>]*\bCode=\"([^\"]*)\"", text)
+    for name, element, code in _SOAP_PATTERNS:
+        values = element.findall(text) + code.findall(text)
         if values:
             summary[name] = [value.strip() for value in values]
     return summary
