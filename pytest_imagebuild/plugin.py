@@ -24,6 +24,9 @@ from .store import ImageStore
 from .template.hcl2.parse import HCL2_SUFFIXES, JSON_SYNTAX_SUFFIXES
 from .template.names import template_stem
 
+# Fewer full garbage collections at the end of the session (see endgc.py).
+pytest_plugins = ["pytest_imagebuild.endgc"]
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from . import hookspecs
@@ -144,13 +147,24 @@ def _companion_tests(templates: tuple[Path, ...]) -> list[str]:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    settings = parent.config.stash[SETTINGS_KEY]
     is_template = file_path.suffix == ".json" or file_path.name.endswith(
         HCL2_SUFFIXES + JSON_SYNTAX_SUFFIXES
     )
-    if is_template and file_path.resolve() in settings.templates:
+    if is_template and _is_given_template(file_path, parent.config):
         return TemplateFile.from_parent(parent, path=file_path)
     return None
+
+
+def _is_given_template(path: Path, config: pytest.Config) -> bool:
+    """Asked for every file of a template's folder, once per template given (pytest collects
+    the folder again for each argument): a set, and resolve() only for what is not in it."""
+    given = config.stash.get(_GIVEN_TEMPLATES, None)
+    if given is None:
+        given = config.stash[_GIVEN_TEMPLATES] = frozenset(config.stash[SETTINGS_KEY].templates)
+    return path in given or path.resolve() in given
+
+
+_GIVEN_TEMPLATES = pytest.StashKey[frozenset[Path]]()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -8,7 +8,9 @@ tests that stop it to prove a replay works offline).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +33,19 @@ def pytest_configure(config: pytest.Config) -> None:
     # test_fuzz.py reads the count when it is imported, after this.
     if config.getoption("fuzz_examples", 0):
         os.environ["IMAGEBUILD_FUZZ_EXAMPLES"] = str(config.getoption("fuzz_examples"))
-    # Hypothesis's caches go to the base temp, not .hypothesis/ in the working directory.
+    if "hypothesis" in sys.modules:
+        _hypothesis_home(config)
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> None:
+    # Imported only for modules that use it: hypothesis takes half a second to import, which
+    # every `pytest --image-template ...` run from the repository would otherwise pay.
+    if "hypothesis" not in sys.modules and module_path.name == "test_fuzz.py":
+        _hypothesis_home(parent.config)
+
+
+def _hypothesis_home(config: pytest.Config) -> None:
+    """Hypothesis's caches go to the base temp, not .hypothesis/ in the working directory."""
     factory = getattr(config, "_tmp_path_factory", None)
     try:
         from hypothesis.configuration import set_hypothesis_home_dir

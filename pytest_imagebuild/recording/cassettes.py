@@ -19,6 +19,7 @@ from ..secrets import encoded_forms
 from ..template.names import template_folder
 from .placeholders import SecretBook
 from .user_config import without_allowed
+from .yamlio import TooDeep, safe_load
 
 
 class CassetteError(ImagebuildError):
@@ -86,7 +87,9 @@ def read_cassette(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise _problem(path, f"it cannot be read ({error})") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
+    except TooDeep:
+        raise _problem(path, "invalid YAML (nested too deeply to read)") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -116,6 +119,14 @@ def find_secret(text: str, book: SecretBook) -> str | None:
     return None
 
 
+class _AlreadyParsed:
+    """A vcrpy serializer whose input is the cassette read_cassette already parsed."""
+
+    @staticmethod
+    def deserialize(data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+
 class ScrubbedPersister:
     """vcrpy persister that validates on load and refuses to save a cassette holding a secret."""
 
@@ -137,7 +148,8 @@ class ScrubbedPersister:
             raise CassetteNotFoundError()
         data = read_cassette(path)
         try:
-            return deserialize(yaml.safe_dump(data), serializer)
+            # vcrpy turns the dict read above into requests and responses: no second parse.
+            return deserialize(data, _AlreadyParsed)
         except (TypeError, ValueError, KeyError, AttributeError) as error:
             detail = f"an interaction is not as vcrpy writes it ({type(error).__name__}: {error})"
             raise _problem(path, detail[:300]) from None

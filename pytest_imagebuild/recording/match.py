@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,13 +38,24 @@ def _decoded(match: re.Match[str]) -> str:
     return f"{match.group(1)}(decoded) {script!r}"
 
 
+
+_SOAP_PATTERNS = [
+    (
+        name,
+        re.compile(rf"<(?:\w+:)?{name}\b[^>]*>(.*?)</(?:\w+:)?{name}>", re.S),
+        re.compile(rf"<(?:\w+:)?{name}\b[^>]*\bCode=\"([^\"]*)\""),
+    )
+    for name in SOAP_FIELDS
+]
+
+
+@lru_cache(maxsize=1024)  # a replay compares each live request with every recorded one
 def soap_summary(text: str) -> dict[str, list[str]]:
     """The fields that say what a WinRM request asks; PowerShell's -EncodedCommand decoded,
     so a mismatch shows the script (both sides are scrubbed: placeholders, no secret)."""
     summary: dict[str, list[str]] = {}
-    for name in SOAP_FIELDS:
-        values = re.findall(rf"<(?:\w+:)?{name}\b[^>]*>(.*?)</(?:\w+:)?{name}>", text, re.S)
-        values += re.findall(rf"<(?:\w+:)?{name}\b[^>]*\bCode=\"([^\"]*)\"", text)
+    for name, element, code in _SOAP_PATTERNS:
+        values = element.findall(text) + code.findall(text)
         if values:
             summary[name] = [ENCODED_COMMAND.sub(_decoded, value.strip()) for value in values]
     return summary

@@ -1,0 +1,1 @@
+"""Benchmarks printing figures against peers measured in the same run (not tests)."""
