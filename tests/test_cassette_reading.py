@@ -14,7 +14,7 @@ from pytest_imagebuild.recording.cassettes import CassetteError, ScrubbedPersist
 from pytest_imagebuild.recording.placeholders import SecretBook
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_CASSETTE = ROOT / "cassettes" / "webserver" / "azure-arm" / "build.yaml"
+BUILD_CASSETTE = ROOT / "cassettes" / "examples" / "webserver" / "azure-arm" / "build.yaml"
 
 
 @pytest.mark.parametrize("opening", ["[", "- ", "{a: "])
