@@ -458,6 +458,19 @@ def _winrm(ctx: Context, argv: list[str]) -> int:
             return 1
         ctx.write(_listener_created("HTTPS"))
         return 0
+    if verb in ("delete", "d") and "listener" in rest.lower():
+        transport = "HTTPS" if "transport=https" in rest.lower() else "HTTP"
+        if not ctx.machine.remove_listener(transport):
+            text = (
+                "The service cannot find the resource identified by the resource URI and "
+                "selectors."
+            )
+            ctx.error(
+                f"WSManFault\r\n    Message = {text} \r\n\r\nError number:  -2144108544 "
+                f"0x80338000\r\n{text} \r\n"
+            )
+            return 1
+        return 0
     if verb in ("quickconfig", "qc"):
         svc = ctx.machine.service("WinRM")
         if svc is not None:

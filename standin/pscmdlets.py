@@ -861,6 +861,12 @@ def test_path(sess: Session, node: Any, args: dict[str, Any], action: str | None
 )
 def remove_item(sess: Session, node: Any, args: dict[str, Any], action: str | None) -> list[Any]:
     for raw in as_list(args.get("Path")):
+        if pswsman.is_wsman(scalar(raw)):
+            pswsman.wsman_remove(sess, node, scalar(raw), bool(args.get("Recurse")), action)
+            continue
+        if pswsman.is_cert(scalar(raw)):
+            pswsman.cert_remove(sess, node, scalar(raw), action)
+            continue
         path = full_path(sess, scalar(raw))
         if not sess.machine.remove(path):
             not_found(sess, node, "Remove-Item", path, action)
@@ -1046,6 +1052,8 @@ def get_item_property(
     aliases={"LiteralPath": "Path"},
 )
 def get_child_item(sess: Session, node: Any, args: dict[str, Any], action: str | None) -> list[Any]:
+    if pswsman.is_wsman(scalar(args.get("Path", ""))):
+        return pswsman.wsman_children(sess, node, scalar(args["Path"]), action)
     base = full_path(sess, scalar(args.get("Path", sess.cwd)))
     if not sess.machine.is_dir(base):
         not_found(sess, node, "Get-ChildItem", base, action)
@@ -1202,3 +1210,7 @@ def enable_psremoting(
         svc.start_type = "Automatic"
         sess.machine.set_service_status(svc, "Running")
     return []
+
+
+# Cmdlets for WinRM listeners and firewall lookups live beside these; importing registers them.
+from standin import pswsman  # noqa: E402

@@ -264,7 +264,10 @@ class WindowsMachine:
             d.listeners,
             d.certificates,
         )
-        # A sysprepped disk goes through specialize and OOBE on first boot.
+        # A sysprepped disk goes through specialize and OOBE on first boot, which leaves no
+        # WinRM HTTPS listener unless something (an unattend, an extension) makes one again.
+        if d.sysprepped:
+            m.listeners.pop("HTTPS", None)
         m.image_state = "IMAGE_STATE_COMPLETE"
         m.mkdir(rf"C:\Users\{admin_user}")
         return m
@@ -487,6 +490,14 @@ class WindowsMachine:
             }
         self.changed()
         return None
+
+    def remove_listener(self, transport: str) -> bool:
+        """Delete the listener for HTTP or HTTPS; False if there is none."""
+        with self.lock:
+            if self.listeners.pop(transport.upper(), None) is None:
+                return False
+        self.changed()
+        return True
 
     def https_keypair(self) -> KeyPair | None:
         with self.lock:

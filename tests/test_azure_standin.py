@@ -31,6 +31,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from winrm.exceptions import WinRMOperationTimeoutError
 from winrm.protocol import Protocol
 
+from pytest_imagebuild.azure.winrm_listener import WINRM_HTTPS_RESET
 from standin import Standin, start_standin
 
 
@@ -339,6 +340,14 @@ def test_windows_image_pipeline(azure: Standin, clients: dict[str, Any]) -> None
     ).result()
     assert smoke.provisioning_state == "Succeeded"
     ip2 = net["ni2-ip"].ip_address
+    with pytest.raises(requests.ConnectionError):  # generalization dropped the HTTPS listener
+        requests.get(f"https://{ip2}:5986/wsman", verify=False, timeout=2)
+    reset = cc.virtual_machines.begin_run_command(
+        group,
+        "smoke",
+        cm.RunCommandInput(command_id="RunPowerShellScript", script=WINRM_HTTPS_RESET),
+    ).result()
+    assert "listener ready on SMOKE" in reset.value[0].message, reset.value[1].message
     host = testinfra.get_host(f"winrm://smoker:{PASSWORD}2@{ip2}:5986?no_verify_ssl=true")
     assert host.run("hostname").stdout.strip() == "smoke"
     status = host.run('powershell -NoProfile -Command "(Get-Service W3SVC).Status"')

@@ -2,7 +2,8 @@
 
 This is the seed pipeline's second half: vnet 192.168.0.0/16 with subnet 192.168.1.0/24,
 a static public IP, an NSG letting TCP 80 in (and WinRM or SSH), a NIC, and a VM with an
-admin password made for this run. The image keeps the build's WinRM HTTPS listener.
+admin password made for this run. A Windows VM gets its WinRM HTTPS listener set up again
+through Run Command before the launcher connects: generalization may have dropped the build's.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .network import (
     public_ip_address,
 )
 from .options import endpoints
+from .winrm_listener import reset_winrm_https
 
 LAUNCH_TAG = "imagebuild-launch"
 WINRM_HTTPS_PORT = 5986
@@ -119,6 +121,8 @@ class AzureLauncher:
         ip = public_ip_address(network, self.group, names.public_ip)
         self.ui.message(f" -> IP Address : '{ip}'")
         if windows:
+            self.ui.say("Setting up the WinRM HTTPS listener through Run Command ...")
+            reset_winrm_https(compute, self.group, names.compute)
             self._wait_for_winrm(ip)
         elif key is not None:
             self._wait_for_ssh(ip, key.private_key_file)
