@@ -18,6 +18,7 @@ from .catalogue import catalogue
 from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
 from .host_choice import testinfra_host, uses_template_host
+from .image_failures import image_or_skip, skip_unselected
 from .launch import LaunchedVM
 from .multistep import Artifact
 from .project_recording import use_vcr_config
@@ -133,21 +134,27 @@ def image_build_name(
 ) -> str:
     """The marker's build, else the first one --image-only/--image-except select."""
     if image_target.build:
+        skip_unselected(imagebuild_settings, image_target.build)
         return image_target.build
     selected = [n for n in image_template.build_names if imagebuild_settings.selects(n)]
     if not selected:
-        raise ImagebuildError(
-            f"{image_template.path}: no build selected by --image-only/--image-except"
+        pytest.skip(
+            f"{image_template.path}: no build selected by --image-only/--image-except "
+            f"(builds: {', '.join(image_template.build_names)})"
         )
     return selected[0]
 
 
 @pytest.fixture(scope="module")
 def image(
-    imagebuild_store: ImageStore, image_template: Template, image_build_name: str
+    request: pytest.FixtureRequest,
+    imagebuild_store: ImageStore,
+    image_template: Template,
+    image_build_name: str,
 ) -> Artifact:
-    """The built image: built once per session, shared by every test that asks for it."""
-    return imagebuild_store.build(image_template.path, image_build_name)
+    """The built image: built once per session, shared by every test that asks for it. When
+    the build failed, the tests needing it are skipped pointing at its ``build[...]`` item."""
+    return image_or_skip(request, imagebuild_store, image_template.path, image_build_name)
 
 
 @pytest.fixture(scope="module")

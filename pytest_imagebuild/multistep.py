@@ -59,6 +59,9 @@ class RunOptions:
         return replace(self, clock=clock)
 
 
+LOCAL_KINDS = frozenset({"path", "process"})  # journal kinds on this machine, real on replay too
+
+
 @dataclass
 class BuildContext:
     """What a builder gets from the session: where to work, how to report, what to do on error."""
@@ -75,17 +78,25 @@ class BuildContext:
     released: set[tuple[str, str]] = field(default_factory=set)
 
     def note_created(self, kind: str, name: str) -> None:
-        """Note a resource before creating it, so a crash or --image-on-error=abort can name it."""
+        """Note a resource before creating it, so a crash or --image-on-error=abort can name it.
+
+        On replay (a virtual clock) a cloud resource is only a recording: nothing to journal,
+        keep or remove. Local paths and processes are real either way."""
+        if not self.really_exists(kind):
+            return
         self.created.append((kind, name))
         if self.journal:
             self.journal(kind, name)
+
+    def really_exists(self, kind: str) -> bool:
+        return kind in LOCAL_KINDS or not getattr(self.options.clock, "virtual", False)
 
     def note_released(self, kind: str, name: str) -> None:
         """Note a resource removed normally, so the janitor does not report it as left behind.
 
         run_steps calls it for everything recorded once every cleanup succeeded.
         """
-        if (kind, name) in self.released:
+        if (kind, name) in self.released or not self.really_exists(kind):
             return
         self.released.add((kind, name))
         if self.journal_released:

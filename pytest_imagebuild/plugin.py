@@ -66,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     store = ImageStore(settings, lambda: _workdir(config), recording)
     store.journal = cleanup.start_journal(config, store.run.run_uuid)
     store.progress = LiveProgress(config)
+    config.pluginmanager.register(store.progress, "imagebuild-progress")
     store.shared = _shared_builds(config)
     config.stash[STORE_KEY] = store
     config.pluginmanager.register(BuildTable(), "imagebuild-report")

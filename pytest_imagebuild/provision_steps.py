@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .clock import clock_of
 from .communicators.base import Communicator
+from .communicators.wait_reports import reporting_waits
 from .errors import BuildError
 from .multistep import BuildContext
 from .provisioners.base import ProvisionContext, run_provisioners
@@ -37,7 +38,8 @@ class StepConnect:
         ctx.state["communicator"] = communicator
         hint = (lambda: self.diagnostics(ctx)) if self.diagnostics else None
         stop = (lambda: self.abort(ctx)) if self.abort else None
-        communicator.wait_ready(self.timeout(), hint, stop)
+        with reporting_waits(ctx.ui.say):
+            communicator.wait_ready(self.timeout(), hint, stop)
         ctx.ui.say(f"Connected to {self.label}!")
 
     def cleanup(self, ctx: BuildContext) -> None:

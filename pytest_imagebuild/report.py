@@ -4,8 +4,10 @@ where the builds ran in workers and only their reports reach the controller)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -68,22 +70,54 @@ class BuildTable:
 
 class LiveProgress:
     """One line per build stage, printed as it starts, with the build's elapsed time; readable
-    in CI logs. Silent in xdist workers (their output never reaches the terminal)."""
+    in CI logs, shown under -q too (-qq silences it). An xdist worker cannot write to the
+    terminal, so it attaches its lines to the item's next report, and the controller prints
+    them with the worker's id when that report arrives."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.started: dict[str, float] = {}
+        self.pending: list[list[str]] = []  # in a worker: [elapsed, line] for the next report
 
     def __call__(self, line: str) -> None:
-        if hasattr(self.config, "workerinput") or self.config.option.verbose < 0:
+        if self.config.option.verbose < -1:
             return
+        build = line.split(":", 1)[0]
+        now = time.monotonic()
+        elapsed = f"{now - self.started.setdefault(build, now):6.1f}s"
+        if hasattr(self.config, "workerinput"):
+            self.pending.append([elapsed, line])
+            return
+        self._write(f"[imagebuild {elapsed}] {line}")
+
+    def _write(self, text: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         capture = self.config.pluginmanager.get_plugin("capturemanager")
         if reporter is None:
             return
-        build = line.split(":", 1)[0]
-        now = time.monotonic()
-        elapsed = now - self.started.setdefault(build, now)
         with capture.global_and_fixture_disabled() if capture else nullcontext():
             reporter.ensure_newline()
-            reporter.write_line(f"[imagebuild {elapsed:6.1f}s] {line}")
+            if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):
+                reporter.write("\n")  # after -q's or xdist's progress dots
+            reporter.write_line(text)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, Any, None]:
+        """In a worker: the stage lines of this phase travel with its report."""
+        outcome = yield
+        if self.pending:
+            outcome.get_result().imagebuild_progress = self.pending
+            self.pending = []
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """On the xdist controller: a worker's stage lines, with its id."""
+        lines = getattr(report, "imagebuild_progress", None)
+        node = getattr(report, "node", None)
+        if hasattr(self.config, "workerinput") or not lines or node is None:
+            return
+        worker = getattr(getattr(node, "gateway", None), "id", "worker")
+        for elapsed, line in lines:
+            self._write(f"[imagebuild {worker} {elapsed}] {line}")

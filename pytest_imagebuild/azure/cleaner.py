@@ -247,6 +247,15 @@ class GroupCleaner:
             )
         return Existence(True, where)
 
+    def unsearched(self) -> str:
+        """Why Azure could not be searched for groups tagged by earlier runs ("" if it can)."""
+        if env_credentials(self.env)["subscription_id"]:
+            return ""
+        return (
+            "Azure, for lack of a subscription id (set ARM_SUBSCRIPTION_ID and credentials to "
+            "find resource groups tagged by earlier runs; journaled groups are still checked)"
+        )
+
     def scan(self, report: Callable[[str], None]) -> list[Found]:
         targets = set(self._seen)
         if env_credentials(self.env)["subscription_id"]:

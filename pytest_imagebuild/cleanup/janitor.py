@@ -44,6 +44,7 @@ class Survey:
     spared: int = 0
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unsearched: list[str] = field(default_factory=list)  # clouds it could not search, and why
 
     def error(self, message: str) -> None:
         if message not in self.errors:
@@ -156,6 +157,9 @@ class Janitor:
     ) -> None:
         seen = {(i.kind, i.where, i.name.lower()) for i in survey.leftovers}
         for cleaner in self.all_cleaners():
+            gap = getattr(cleaner, "unsearched", None)  # why a cloud could not be searched
+            if callable(gap) and gap():
+                survey.unsearched.append(gap())
             for found in cleaner.scan(survey.error):
                 if (found.kind, found.where, found.name.lower()) in seen:
                     continue

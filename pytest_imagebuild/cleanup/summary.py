@@ -33,6 +33,8 @@ def render(survey: Survey, now: float, deleting: bool, where: str, journals: str
     count = len(survey.leftovers)
     noun = "resource" if count == 1 else "resources"
     lines = [f"pytest-imagebuild janitor: {count} {noun} left behind by earlier runs ({where})"]
+    if survey.unsearched:
+        lines[0] += " in what it could search; not searched: " + "; ".join(survey.unsearched)
     if survey.leftovers:
         rows = [["KIND", "NAME", "RUN", "AGE", "WHERE", "WHY", "STATUS"]]
         for item in survey.leftovers:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..errors import BuildError
+from .wait_reports import WaitReport
 
 Diagnostics = Callable[[], str]
 # Returns why waiting is pointless (the VM died), or None while it is worth waiting.
@@ -75,6 +76,7 @@ def wait_until_ready(
     started = clock.monotonic()
     deadline = started + timeout
     attempts = 0
+    report = WaitReport(what, started)
     while True:
         reason = abort() if abort is not None else None
         if reason:
@@ -85,6 +87,7 @@ def wait_until_ready(
             return clock.monotonic() - started, attempts
         if clock.monotonic() >= deadline:
             raise not_ready_error(what, clock.monotonic() - started, last_error, diagnostics)
+        report.failed(attempts, last_error, clock.monotonic())
         clock.sleep(min(poll_interval, max(deadline - clock.monotonic(), 0)))
 
 

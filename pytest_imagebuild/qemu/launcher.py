@@ -13,6 +13,7 @@ from pathlib import Path
 from ..clock import clock_of
 from ..communicators.keys import generate_key_pair
 from ..communicators.ssh import SSHCommunicator
+from ..communicators.wait_reports import reporting_waits
 from ..errors import BuildError
 from ..launch import LaunchedVM
 from ..multistep import Artifact, RunOptions
@@ -101,11 +102,14 @@ class QemuLauncher:
         for attempt in (1, 2):
             started = clock.monotonic()
             try:
-                comm.wait_ready(
-                    self.config.ssh_timeout,
-                    machine.serial_tail,
-                    lambda t0=started: accel.boot_failure(machine, chosen, clock.monotonic() - t0),
-                )
+                with reporting_waits(self.ui.say):
+                    comm.wait_ready(
+                        self.config.ssh_timeout,
+                        machine.serial_tail,
+                        lambda t0=started: accel.boot_failure(
+                            machine, chosen, clock.monotonic() - t0
+                        ),
+                    )
                 break
             except BuildError as error:
                 if attempt == 2 or not accel.falls_back(machine, chosen):
