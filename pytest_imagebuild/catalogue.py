@@ -63,6 +63,7 @@ class BuilderType:
     run_settings: str = ""  # settings(config, options, recorded) -> provider settings of a run
     journal_data: str = ""  # data(config, settings) -> what the janitor needs, never secrets
     recorded: bool = False  # its HTTP goes to cassettes (cloud builders)
+    header: str = ""  # header(configs) -> a report-header line about the run's builds of it
     # Part of every build key: bump it when the builder makes a different image from the same
     # template, so images built before are not reused (pytest_imagebuild.buildkey).
     semantics_version: str = "1"

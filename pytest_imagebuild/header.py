@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .catalogue import catalogue
+from .catalogue import catalogue, load
 from .collect import SETTINGS_KEY, STORE_KEY
 from .settings import Settings, display_path
 
@@ -24,19 +24,20 @@ def recording_summary(settings: Settings) -> str:
     return f"{what}{blocked}, cassettes in {folder}/"
 
 
-def qemu_accelerators(config: pytest.Config, settings: Settings) -> list[str]:
-    """The ``accelerator`` key of each qemu builder in the run's templates (read once, by the
-    store, as collection will read them)."""
+def provider_lines(config: pytest.Config, settings: Settings) -> list[str]:
+    """What each builder type with a header hook (qemu: its accelerator) says about the run's
+    builds of it; the templates are read once, by the store, as collection will read them."""
     store = config.stash.get(STORE_KEY, None)
     if store is None:
         return []
-    requested = []
+    configs: dict[str, list[dict]] = {}
     for path in settings.templates:
         template = store.load(path).template
         for builder in template.builders if template else []:
-            if builder.type == "qemu":
-                requested.append(str(builder.config.get("accelerator", "")))
-    return requested
+            entry = catalogue().builder_type(builder.type)
+            if entry is not None and entry.header:
+                configs.setdefault(builder.type, []).append(builder.config)
+    return [load(catalogue().builders[kind].header)(found) for kind, found in configs.items()]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -46,9 +47,4 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     count = len(settings.templates)
     templates = f"{count} template{'s' if count != 1 else ''}"
     lines = [f"imagebuild: {templates}; cloud builds: {recording_summary(settings)}"]
-    requested = qemu_accelerators(config, settings)
-    if requested:
-        from .qemu.header import accelerator_line  # only a run with qemu builds imports qemu
-
-        lines.append(accelerator_line(requested))
-    return lines
+    return lines + provider_lines(config, settings)

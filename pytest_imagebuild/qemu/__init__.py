@@ -22,6 +22,7 @@ PROVIDER = Provider(
             fields="pytest_imagebuild.qemu.fields:FIELDS",
             nested_fields="pytest_imagebuild.qemu.fields:NESTED_FIELDS",
             rules="pytest_imagebuild.qemu.rules:qemu",
+            header="pytest_imagebuild.qemu.header:header_line",
             semantics_version="1",
             reuse="pytest_imagebuild.qemu.reuse:QemuReuse",
         )

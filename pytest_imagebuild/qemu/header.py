@@ -22,3 +22,8 @@ def accelerator_line(requested: Iterable[str]) -> str:
         else:
             parts.append("kvm (/dev/kvm works; falls back to tcg if the guest fails)")
     return "imagebuild: qemu accelerator: " + ", ".join(parts)
+
+
+def header_line(configs: Iterable[dict]) -> str:
+    """The header line for the run's qemu builds, from their builder configs."""
+    return accelerator_line([str(config.get("accelerator", "")) for config in configs])
