@@ -19,6 +19,7 @@ from .collect import SETTINGS_KEY, STORE_KEY
 from .errors import ImagebuildError
 from .host_choice import testinfra_host, uses_template_host
 from .launch import LaunchedVM
+from .multibuild import selected_builds
 from .multistep import Artifact
 from .project_recording import use_vcr_config
 from .reuse import keep
@@ -129,12 +130,18 @@ def image_template(imagebuild_store: ImageStore, image_target: ImageTarget) -> T
 
 @pytest.fixture(scope="module")
 def image_build_name(
-    image_template: Template, image_target: ImageTarget, imagebuild_settings: Settings
+    request: pytest.FixtureRequest,
+    image_template: Template,
+    image_target: ImageTarget,
+    imagebuild_settings: Settings,
 ) -> str:
-    """The marker's build, else the first one --image-only/--image-except select."""
+    """The marker's build, else the one this test runs against (multibuild.py parametrizes
+    it with every selected build when there are several), else the only selected one."""
     if image_target.build:
         return image_target.build
-    selected = [n for n in image_template.build_names if imagebuild_settings.selects(n)]
+    if getattr(request, "param", None):
+        return str(request.param)
+    selected = selected_builds(image_template, None, imagebuild_settings)
     if not selected:
         raise ImagebuildError(
             f"{image_template.path}: no build selected by --image-only/--image-except"
@@ -157,9 +164,12 @@ def vm(
     image_template: Template,
     image_build_name: str,
     image: Artifact,
+    imagebuild_settings: Settings,
 ) -> Iterator[LaunchedVM]:
     """A VM booted from the image; torn down after the module, whatever happened."""
     name = Path(str(request.node.path)).stem
+    if len(selected_builds(image_template, None, imagebuild_settings)) > 1:
+        name = f"{name}-{image_build_name}"  # one VM per build: names must not collide
     launcher = imagebuild_store.launcher(image_template.path, image_build_name, image, name)
     plan = imagebuild_store.plan(image_template.path, image_build_name)
     policy = request.config.pluginmanager.get_plugin(keep.POLICY)
