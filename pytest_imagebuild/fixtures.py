@@ -165,11 +165,14 @@ def vm(
     image_build_name: str,
     image: Artifact,
     imagebuild_settings: Settings,
+    image_target: ImageTarget,
 ) -> Iterator[LaunchedVM]:
     """A VM booted from the image; torn down after the module, whatever happened."""
     name = Path(str(request.node.path)).stem
-    if len(selected_builds(image_template, None, imagebuild_settings)) > 1:
+    module = request.node.nodeid.split("::", 1)[0]
+    if len(selected_builds(image_template, image_target.build, imagebuild_settings)) > 1:
         name = f"{name}-{image_build_name}"  # one VM per build: names must not collide
+        module = f"{module}[{image_build_name}]"  # a failure on another build keeps not this
     launcher = imagebuild_store.launcher(image_template.path, image_build_name, image, name)
     plan = imagebuild_store.plan(image_template.path, image_build_name)
     policy = request.config.pluginmanager.get_plugin(keep.POLICY)
@@ -184,7 +187,6 @@ def vm(
     try:
         yield session.vm
     finally:
-        module = request.node.nodeid.split("::", 1)[0]
         session.finish(bool(policy and module in policy.failed_modules))
 
 

@@ -181,3 +181,28 @@ def test_provisioned(host, vm):
     result.stdout.fnmatch_lines(
         ["*test_provisioned[[]left[]] PASSED*", "*test_provisioned[[]right[]] PASSED*"]
     )
+
+
+def test_keep_on_failure_keeps_only_the_failing_builds_vm(
+    pytester: pytest.Pytester,
+    sshd: Sshd,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IMAGEBUILD_STATE_DIR", str(tmp_path / "state"))
+    template = null_template(sshd, tmp_path / "marker")
+    first = template["builders"][0]
+    template["builders"] = [dict(first, name="left"), dict(first, name="right")]
+    (pytester.path / "t.json").write_text(json.dumps(template))
+    pytester.makepyfile(
+        test_t="import pytest\n"
+        "pytestmark = pytest.mark.imagebuild(template='t.json')\n"
+        "def test_x(host, image_build_name):\n"
+        "    assert image_build_name == 'right'\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--image-template", "t.json", "test_t.py", "-v", "--image-keep=on-failure"
+    )
+    result.assert_outcomes(passed=3 + 1, failed=1)
+    kept = [line for line in result.outlines if line.startswith("kept VM")]
+    assert len(kept) == 1 and "key " in kept[0], result.outlines
