@@ -20,6 +20,7 @@ from .errors import ImagebuildError
 from .host_choice import testinfra_host, uses_template_host
 from .image_failures import image_or_skip, skip_unselected
 from .launch import LaunchedVM
+from .multibuild import selected_builds
 from .multistep import Artifact
 from .project_recording import use_vcr_config
 from .reuse import keep
@@ -130,13 +131,19 @@ def image_template(imagebuild_store: ImageStore, image_target: ImageTarget) -> T
 
 @pytest.fixture(scope="module")
 def image_build_name(
-    image_template: Template, image_target: ImageTarget, imagebuild_settings: Settings
+    request: pytest.FixtureRequest,
+    image_template: Template,
+    image_target: ImageTarget,
+    imagebuild_settings: Settings,
 ) -> str:
-    """The marker's build, else the first one --image-only/--image-except select."""
+    """The marker's build, else the one this test runs against (multibuild.py parametrizes
+    it with every selected build when there are several), else the only selected one."""
     if image_target.build:
         skip_unselected(imagebuild_settings, image_target.build)
         return image_target.build
-    selected = [n for n in image_template.build_names if imagebuild_settings.selects(n)]
+    if getattr(request, "param", None):
+        return str(request.param)
+    selected = selected_builds(image_template, None, imagebuild_settings)
     if not selected:
         pytest.skip(
             f"{image_template.path}: no build selected by --image-only/--image-except "
@@ -164,9 +171,15 @@ def vm(
     image_template: Template,
     image_build_name: str,
     image: Artifact,
+    imagebuild_settings: Settings,
+    image_target: ImageTarget,
 ) -> Iterator[LaunchedVM]:
     """A VM booted from the image; torn down after the module, whatever happened."""
     name = Path(str(request.node.path)).stem
+    module = request.node.nodeid.split("::", 1)[0]
+    if len(selected_builds(image_template, image_target.build, imagebuild_settings)) > 1:
+        name = f"{name}-{image_build_name}"  # one VM per build: names must not collide
+        module = f"{module}[{image_build_name}]"  # a failure on another build keeps not this
     launcher = imagebuild_store.launcher(image_template.path, image_build_name, image, name)
     plan = imagebuild_store.plan(image_template.path, image_build_name)
     policy = request.config.pluginmanager.get_plugin(keep.POLICY)
@@ -181,7 +194,6 @@ def vm(
     try:
         yield session.vm
     finally:
-        module = request.node.nodeid.split("::", 1)[0]
         session.finish(bool(policy and module in policy.failed_modules))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, header, host_choice, project_recording
+from . import fixtures, header, host_choice, multibuild, project_recording
 from .catalogue import add_providers, catalogue
 from .catalogue import reset as catalogue_reset
 from .cleanup import pytest_hooks as cleanup
@@ -74,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Registered now, after every entry-point plugin, so `host` here wins over testinfra's.
     config.pluginmanager.register(fixtures, "imagebuild-fixtures")
     config.pluginmanager.register(host_choice, "imagebuild-host-choice")
+    config.pluginmanager.register(multibuild, "imagebuild-multibuild")
     config.pluginmanager.register(project_recording, "imagebuild-project-recording")
     config.pluginmanager.register(header, "imagebuild-header")
     project_recording.collect_user_secrets(config)
@@ -235,5 +236,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     modules spread over the workers (each image is still built only once)."""
     for item in items:
         if fixtures.uses_image(item, set(getattr(item, "fixturenames", ()))):
-            module = item.nodeid.split("::", 1)[0]
-            item.add_marker(pytest.mark.xdist_group(name=module))
+            item.add_marker(pytest.mark.xdist_group(name=multibuild.xdist_group(item)))

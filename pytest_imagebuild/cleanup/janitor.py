@@ -37,6 +37,31 @@ class Leftover:
     status: str = ""
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Something a run kept on purpose, as the registry of kept things names it."""
+
+    kind: str
+    name: str
+    where: str
+    since: float | None
+
+
+def kept_things(root: Path) -> dict[str, Kept]:
+    """Every name (VM, its resource group, its journaled resources), lowercased, of what the
+    registry in this state directory says was kept on purpose."""
+    from ..reuse.registry import Registry
+
+    kept: dict[str, Kept] = {}
+    for thing in Registry(root).things():
+        item = Kept(thing.kind, thing.name, thing.where, thing.created)
+        names = {thing.name, str(thing.data.get("resource_group") or "")}
+        names |= {str(name) for name in thing.data.get("resources", [])}
+        for name in names - {""}:
+            kept[name.lower()] = item
+    return kept
+
+
 @dataclass
 class Survey:
     leftovers: list[Leftover] = field(default_factory=list)
@@ -45,6 +70,7 @@ class Survey:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unsearched: list[str] = field(default_factory=list)  # clouds it could not search, and why
+    kept: list[Kept] = field(default_factory=list)  # kept on purpose (--image-keep): not leaks
 
     def error(self, message: str) -> None:
         if message not in self.errors:
@@ -83,6 +109,7 @@ class Janitor:
     select: Callable[[Entry], bool] = lambda entry: True
     env: Mapping[str, str] | None = None
     now: Callable[[], float] = time.time
+    kept: Mapping[str, Kept] | None = None  # by lowercased name; None: the state's registry
     _cleaners: dict[str, Cleaner] = field(default_factory=dict)
 
     def cleaner(self, kind: str) -> Cleaner | None:
@@ -107,6 +134,9 @@ class Janitor:
     # -- finding ---------------------------------------------------------------------------
     def survey(self) -> Survey:
         survey, now = Survey(), self.now()
+        if self.kept is None:
+            self.kept = kept_things(self.root)
+        survey.kept = sorted(set(self.kept.values()), key=lambda k: (k.kind, k.name))
         protected: set[str] = set()
         known: set[str] = set()
         for run in _runs(self.root):
@@ -124,7 +154,13 @@ class Janitor:
             self._scan_tags(survey, protected, known, now)
         return survey
 
+    def _is_kept(self, name: str) -> bool:
+        """Kept on purpose: listed as kept, never as a leftover, never deleted."""
+        return self.kept is not None and name.lower() in self.kept
+
     def _check(self, survey: Survey, run: _Run, entry: Entry, why: str) -> None:
+        if self._is_kept(entry.name):
+            return
         where = run.owner.host
         exists: bool | None = True
         if entry.kind == "path":
@@ -162,6 +198,8 @@ class Janitor:
                 survey.unsearched.append(gap())
             for found in cleaner.scan(survey.error):
                 if (found.kind, found.where, found.name.lower()) in seen:
+                    continue
+                if self._is_kept(found.name):
                     continue
                 if found.run_id in protected or (
                     found.run_id not in known

@@ -59,6 +59,26 @@ def render(survey: Survey, now: float, deleting: bool, where: str, journals: str
             "Resources marked 'not checked' stay listed until their cloud answers; if it is "
             f"gone for good, delete the journal files naming them in {journals or where}."
         )
+    lines += kept_lines(survey, now)
     lines += survey.notes
     lines += [f"error: {message}" for message in survey.errors]
     return "\n".join(lines)
+
+
+def kept_lines(survey: Survey, now: float) -> list[str]:
+    """What was kept on purpose (--image-keep): named as kept, so nobody takes it for a leak
+    (the janitor never deletes it), with how to remove it."""
+    if not survey.kept:
+        return []
+    count = len(survey.kept)
+    lines = [
+        f"{count} {'thing' if count == 1 else 'things'} kept on purpose (--image-keep), "
+        "not leftovers; the janitor leaves them alone:"
+    ]
+    rows = [["KIND", "NAME", "AGE", "WHERE", "STATUS"]]
+    for item in survey.kept:
+        since = None if item.since is None else now - item.since
+        rows.append([item.kind, item.name, age(since), item.where, "kept"])
+    lines += ["  " + line for line in table(rows)]
+    lines.append("Remove them with `python -m pytest_imagebuild destroy NAME` (or --all).")
+    return lines

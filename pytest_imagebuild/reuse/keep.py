@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .. import process
+from .. import multibuild, process
 from ..buildkey import short
 from ..cleanup import pids
 from ..launch import LaunchedVM
@@ -39,10 +39,16 @@ class KeepPolicy:
         self.failed_modules: set[str] = set()
         self.kept: list[str] = []
 
-    @pytest.hookimpl
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[Any]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """A failure counts for its module and, run per build, for its module and build."""
+        report = yield
         if report.failed:
-            self.failed_modules.add(report.nodeid.split("::", 1)[0])
+            self.failed_modules.add(item.nodeid.split("::", 1)[0])
+            self.failed_modules.add(multibuild.xdist_group(item))
+        return report
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

@@ -61,7 +61,7 @@ def default_cache_root() -> Path:
 
 
 def parse_size(text: str, what: str = "image_cache_size") -> int:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", text.upper())
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)I?B?\s*", text.upper())
     if not match:
         raise ImagebuildError(f"{what} = {text!r}: not a size such as 20G, 500M or 1073741824")
     return int(float(match.group(1)) * _UNITS[match.group(2)])
