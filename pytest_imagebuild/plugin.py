@@ -25,7 +25,8 @@ from .template.hcl2.parse import HCL2_SUFFIXES, JSON_SYNTAX_SUFFIXES
 from .template.names import template_stem
 
 # Fewer full garbage collections at the end of the session (see endgc.py).
-pytest_plugins = ["pytest_imagebuild.endgc"]
+# A folder of given templates listed once, not once per template (see collect_once.py).
+pytest_plugins = ["pytest_imagebuild.endgc", "pytest_imagebuild.collect_once"]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
