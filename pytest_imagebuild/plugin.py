@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, header, host_choice, project_recording
+from . import fixtures, header, host_choice, project_recording, scheduling
 from .catalogue import add_providers, catalogue
 from .catalogue import reset as catalogue_reset
 from .cleanup import pytest_hooks as cleanup
@@ -230,9 +230,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests of one module share one VM, so they stay on one xdist worker; builds and other
     modules spread over the workers (each image is still built only once)."""
+    scheduling.builds_first(config, items)
     for item in items:
         if fixtures.uses_image(item, set(getattr(item, "fixturenames", ()))):
             module = item.nodeid.split("::", 1)[0]
