@@ -1,9 +1,11 @@
-"""Four replayed azure-arm builds with pytest-xdist: -n 1, -n 2, -n 4 side by side.
+"""Four azure-arm builds with pytest-xdist: -n 1, -n 2, -n 4 side by side.
 
-    python benchmarks/parallel.py
+    python benchmarks/parallel.py [--live]
 
-Copies examples/webserver.json four times, records the four builds once against the loopback
-Azure, then replays them offline with each worker count and prints wall times and speedups.
+Copies examples/webserver.json four times (one managed image name each). By default records
+the four builds once against the loopback Azure, then replays them offline with each worker
+count. With --live each worker count builds the four images against a fresh loopback Azure
+that waits as Azure does, compressed (see live_parallel.py). Prints wall times and speedups.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ def pytest_run(workdir: Path, env: dict[str, str], *args: str) -> tuple[int, flo
     return done.returncode, time.monotonic() - started, done.stdout + done.stderr
 
 
-def main() -> int:
+def copies_of_the_seed_template() -> Path:
+    """A folder images/ with four copies of examples/webserver.json, one image name each."""
     workdir = Path(tempfile.mkdtemp(prefix="imagebuild-parallel-"))
     (workdir / "images").mkdir()
     shutil.copytree(ROOT / "examples" / "scripts", workdir / "images" / "scripts")
@@ -45,6 +48,15 @@ def main() -> int:
     for name in NAMES:  # one image name each: a build refuses to overwrite an existing image
         template["variables"]["managed_image_name"] = f"win2016_iis_{name}"
         (workdir / "images" / f"{name}.json").write_text(json.dumps(template, indent=2))
+    return workdir
+
+
+def main() -> int:
+    if "--live" in sys.argv[1:]:
+        from benchmarks.live_parallel import main as live_main
+
+        return live_main(copies_of_the_seed_template(), pytest_run)
+    workdir = copies_of_the_seed_template()
     with start_standin(fast=True) as standin:
         code, seconds, output = pytest_run(
             workdir, standin_environment(standin), "--image-record-mode=rewrite", "-n", "2"

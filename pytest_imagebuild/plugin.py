@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, header, host_choice, multibuild, project_recording
+from . import fixtures, header, host_choice, multibuild, project_recording, scheduling
 from .catalogue import add_providers, catalogue
 from .catalogue import reset as catalogue_reset
 from .cleanup import pytest_hooks as cleanup
@@ -25,7 +25,8 @@ from .template.hcl2.parse import HCL2_SUFFIXES, JSON_SYNTAX_SUFFIXES
 from .template.names import template_stem
 
 # Fewer full garbage collections at the end of the session (see endgc.py).
-pytest_plugins = ["pytest_imagebuild.endgc"]
+# A folder of given templates listed once, not once per template (see collect_once.py).
+pytest_plugins = ["pytest_imagebuild.endgc", "pytest_imagebuild.collect_once"]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -231,9 +232,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests of one module share one VM, so they stay on one xdist worker; builds and other
     modules spread over the workers (each image is still built only once)."""
+    scheduling.builds_first(config, items)
     for item in items:
         if fixtures.uses_image(item, set(getattr(item, "fixturenames", ()))):
             item.add_marker(pytest.mark.xdist_group(name=multibuild.xdist_group(item)))

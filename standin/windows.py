@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from standin.machine_lock import MachineLock
 from standin.settings import Settings
 from standin.tls import KeyPair, make_self_signed
 
@@ -203,7 +204,7 @@ class WindowsMachine:
     pending_shutdown: threading.Timer | None = field(default=None, repr=False)
     on_change: Callable[[], None] | None = field(default=None, repr=False)
     on_guest_shutdown: Callable[[], None] | None = field(default=None, repr=False)
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    lock: MachineLock = field(default_factory=MachineLock, repr=False)
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
@@ -323,7 +324,7 @@ class WindowsMachine:
 
     def changed(self) -> None:
         if self.on_change is not None:
-            self.on_change()
+            self.lock.notify(self.on_change)  # after this thread lets the machine go
 
     # -- services --------------------------------------------------------------------------
     def service(self, name: str) -> Service | None:

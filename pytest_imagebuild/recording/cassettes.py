@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from vcr.persisters.filesystem import CassetteNotFoundError
-from vcr.serialize import deserialize, serialize
 
 from ..bounded_read import InputFileError, read_text_bounded
 from ..errors import ImagebuildError
@@ -144,6 +142,10 @@ class ScrubbedPersister:
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
         path = Path(cassette_path)
+        # vcr imported here, when a cassette is used: not by a validate-only run
+        from vcr.persisters.filesystem import CassetteNotFoundError
+        from vcr.serialize import deserialize
+
         if self.fresh or not path.is_file():
             raise CassetteNotFoundError()
         data = read_cassette(path)
@@ -157,6 +159,8 @@ class ScrubbedPersister:
     def save_cassette(self, cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
         path = Path(cassette_path)
         path = self.save_to(path) if self.save_to else path
+        from vcr.serialize import serialize
+
         text = serialize(cassette_dict, serializer)
         scanned = without_allowed(text, self.allowed)
         leaked = find_secret(scanned, self.book)

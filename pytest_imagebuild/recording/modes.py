@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vcr.record_mode import RecordMode
+if TYPE_CHECKING:  # vcr is imported when a cassette is used: not by a validate-only run
+    from vcr.record_mode import RecordMode
 
 from ..errors import ImagebuildError
 
@@ -31,6 +33,8 @@ def effective_mode(requested: str, cassette: Path, can_record: bool) -> str:
 
 
 def vcr_mode(mode: str) -> RecordMode:
+    from vcr.record_mode import RecordMode
+
     return RecordMode.ALL if mode == "rewrite" else RecordMode(mode)
 
 

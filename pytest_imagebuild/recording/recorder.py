@@ -12,10 +12,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import vcr
-from vcr.errors import CannotOverwriteExistingCassetteException
+if TYPE_CHECKING:  # vcr is imported when a cassette is used: not by a validate-only run
+    from vcr.errors import CannotOverwriteExistingCassetteException
 
 from ..clock import REAL_CLOCK, VirtualClock
 from ..errors import ImagebuildError
@@ -83,6 +83,8 @@ def _miss_message(error: CannotOverwriteExistingCassetteException, path: Path, m
 
 
 def _cassette_miss(error: BaseException) -> CannotOverwriteExistingCassetteException | None:
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -202,6 +204,8 @@ class CassetteRecorder:
         book: SecretBook,
         metadata: dict[str, Any] | None,
     ) -> Iterator[dict[str, Any]]:
+        import vcr
+
         ensure_release_conn()
         scrubber = Scrubber(book, self.addresses)
         recorder = vcr.VCR(

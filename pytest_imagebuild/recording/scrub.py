@@ -8,10 +8,11 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from vcr.request import Request
+if TYPE_CHECKING:  # vcr is imported when a cassette is used: not by a validate-only run
+    from vcr.request import Request
 
 from ..secrets import WIRE_IDENTITY_KEYS, WIRE_SECRET_KEYS
 from .placeholders import SecretBook
