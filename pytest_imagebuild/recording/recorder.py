@@ -72,14 +72,25 @@ def _miss_message(error: CannotOverwriteExistingCassetteException, path: Path, m
         f"{request.method} {request.uri} is not in the cassette {path} (record mode {mode}), "
         "so it cannot be replayed"
     )
-    if error.similar_requests:
-        closest, _, failed = error.similar_requests[0]
+    similar = _similar_requests(error)
+    if similar:
+        closest, _, failed = similar[0]
         reasons = "; ".join(f"{name}: {message}" for name, message in failed)
         text += f". Closest recorded request: {closest.method} {closest.uri} ({reasons})"
     return (
         text + ". The template or the code changed since the recording: undo the change, or "
         "re-record with --image-record-mode=rewrite and Azure credentials."
     )
+
+
+def _similar_requests(error: CannotOverwriteExistingCassetteException) -> list[Any]:
+    """vcrpy 9 attaches the closest recorded requests to the error; older vcrpy (all pip
+    offers Python 3.10) only has the cassette, which can still be asked."""
+    similar = getattr(error, "similar_requests", None)
+    if similar is not None:
+        return list(similar)
+    finder = getattr(getattr(error, "cassette", None), "find_requests_with_most_matches", None)
+    return list(finder(error.failed_request)) if finder is not None else []
 
 
 def _cassette_miss(error: BaseException) -> CannotOverwriteExistingCassetteException | None:
