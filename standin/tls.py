@@ -81,6 +81,7 @@ def make_loopback_pki(directory: Path) -> tuple[Path, KeyPair]:
             ),
             critical=True,
         )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
@@ -100,6 +101,11 @@ def make_loopback_pki(directory: Path) -> tuple[Path, KeyPair]:
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): the chain needs key identifiers.
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     bundle = directory / "ca-bundle.pem"
