@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from . import process
 from .cleanup import signals
+from .cleanup.resources import LOCAL_KINDS  # on this machine: real on replay too
 from .clock import REAL_CLOCK, Clock
 from .errors import BuildError
 from .template.model import BuildPlan
@@ -59,7 +60,6 @@ class RunOptions:
         return replace(self, clock=clock)
 
 
-LOCAL_KINDS = frozenset({"path", "process"})  # journal kinds on this machine, real on replay too
 
 
 @dataclass
