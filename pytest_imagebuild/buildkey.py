@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import digests
 from .catalogue import catalogue
 from .secrets import SENSITIVE_FIELDS
 from .template import RunContext, plan_builds
@@ -172,11 +173,7 @@ def file_digest(path: Path) -> str:
     stat = path.stat()
     memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
     if memo not in _DIGESTS:
-        digest = hashlib.sha256()
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-        _DIGESTS[memo] = digest.hexdigest()
+        _DIGESTS[memo] = digests.file_digest(path)
     return _DIGESTS[memo]
 
 

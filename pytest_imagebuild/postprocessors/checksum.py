@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from ..digests import file_digest
 from ..multistep import Artifact
 from ..template.gotemplate import Renderer
 from ..template.types import string_list
@@ -12,13 +12,6 @@ from .base import PostContext
 
 DEFAULT_OUTPUT = "packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum"
 
-
-def file_digest(path, kind: str) -> str:
-    digest = hashlib.new(kind)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def post_process(ctx: PostContext, config: dict[str, Any], artifact: Artifact) -> Artifact:

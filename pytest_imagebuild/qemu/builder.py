@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..digests import file_digest
 from ..errors import BuildError
 from ..multistep import Artifact, BuildContext, Step
 from ..provision_steps import StepProvision
@@ -10,7 +11,6 @@ from . import (
     steps,
 )
 from .config import QemuConfig
-from .source import file_digest
 
 
 class QemuBuilder:

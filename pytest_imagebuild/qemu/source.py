@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from ..digests import file_digest
 from ..errors import BuildError
 
 BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
@@ -30,13 +31,6 @@ def local_file(url: str, what: str = "iso_url") -> Path:
         "pytest-imagebuild's qemu builder; download the image first and point iso_url at it."
     )
 
-
-def file_digest(path: Path, kind: str) -> str:
-    digest = hashlib.new(kind)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def expected_checksum(checksum: str, image: Path) -> tuple[str, str] | None:
