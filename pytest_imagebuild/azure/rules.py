@@ -16,7 +16,7 @@ from ..errors import Caveat
 from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
 from ..template.jsonsource import JsonPath
-from ..template.types import as_bool, string_list
+from ..template.types import as_bool, is_set, string_list
 
 Report = Callable[[JsonPath, str], None]
 
@@ -41,10 +41,6 @@ GALLERY_STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS")
 DISK_CACHING_TYPES = ("None", "ReadOnly", "ReadWrite")
 MAX_TAGS = 15
 PLAN_KEYS = ("plan_name", "plan_product", "plan_publisher")
-
-
-def _set(config: dict[str, Any], key: str) -> bool:
-    return config.get(key) not in (None, "", [], {})
 
 
 def _nested(config: dict[str, Any], key: str) -> dict[str, Any]:
@@ -84,7 +80,7 @@ def _check_auth(config: dict[str, Any], path: JsonPath, report: Report) -> None:
             "client_jwt",
             "tenant_id",
         )
-        if _set(config, key)
+        if is_set(config, key)
     }
     client = given & {"client_secret", "client_cert_path", "client_jwt"}
     if not given:
@@ -117,14 +113,14 @@ def _check_auth(config: dict[str, Any], path: JsonPath, report: Report) -> None:
 
 def _check_outputs(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     """A VHD (capture_*) or a managed image, never both, never neither."""
-    vhd = _set(config, "capture_container_name") or _set(config, "capture_name_prefix")
-    managed = _set(config, "managed_image_name") or _set(
+    vhd = is_set(config, "capture_container_name") or is_set(config, "capture_name_prefix")
+    managed = is_set(config, "managed_image_name") or is_set(
         config, "managed_image_resource_group_name"
     )
-    if not (_set(config, "capture_container_name") or _set(config, "managed_image_name")):
+    if not (is_set(config, "capture_container_name") or is_set(config, "managed_image_name")):
         report(path, "A capture_container_name or managed_image_name must be specified")
     if not (
-        _set(config, "capture_name_prefix") or _set(config, "managed_image_resource_group_name")
+        is_set(config, "capture_name_prefix") or is_set(config, "managed_image_resource_group_name")
     ):
         report(path, "A capture_name_prefix or managed_image_resource_group_name must be specified")
     if vhd and managed:
@@ -156,7 +152,7 @@ def _check_outputs(config: dict[str, Any], path: JsonPath, report: Report) -> No
                 f'"{_CAPTURE_NAME_PREFIX.pattern}" and not end with a hyphen or period.',
             )
     if not managed and not (
-        _set(config, "storage_account") and _set(config, "resource_group_name")
+        is_set(config, "storage_account") and is_set(config, "resource_group_name")
     ):
         report(
             path,
@@ -169,15 +165,15 @@ def _check_source(config: dict[str, Any], path: JsonPath, report: Report) -> Non
     """Exactly one image to start from: VHD, marketplace, managed image or gallery image."""
     gallery = _nested(config, "shared_image_gallery")
     sources = {
-        "image_url": _set(config, "image_url"),
+        "image_url": is_set(config, "image_url"),
         "image_publisher, image_offer, image_sku": any(
-            _set(config, key) for key in ("image_publisher", "image_offer", "image_sku")
+            is_set(config, key) for key in ("image_publisher", "image_offer", "image_sku")
         ),
-        "custom_managed_image_name, custom_managed_image_resource_group_name": _set(
+        "custom_managed_image_name, custom_managed_image_resource_group_name": is_set(
             config, "custom_managed_image_name"
         )
-        or _set(config, "custom_managed_image_resource_group_name"),
-        "shared_image_gallery": _set(gallery, "gallery_name"),
+        or is_set(config, "custom_managed_image_resource_group_name"),
+        "shared_image_gallery": is_set(gallery, "gallery_name"),
     }
     chosen = [keys for keys, used in sources.items() if used]
     if len(chosen) > 1:
@@ -188,15 +184,15 @@ def _check_source(config: dict[str, Any], path: JsonPath, report: Report) -> Non
             "custom_managed_image_resource_group_name), or a Shared Gallery Image "
             f"(shared_image_gallery), not several: this builder sets {'; '.join(chosen)}",
         )
-    if _set(config, "image_url") and _set(config, "managed_image_resource_group_name"):
+    if is_set(config, "image_url") and is_set(config, "managed_image_resource_group_name"):
         report(
             (*path, "image_url"),
             "A managed image must be created from a managed image, it cannot be created from "
             "a VHD.",
         )
-    if _set(gallery, "gallery_name"):
+    if is_set(gallery, "gallery_name"):
         for key in ("subscription", "resource_group", "image_name"):
-            if not _set(gallery, key):
+            if not is_set(gallery, key):
                 report(
                     (*path, "shared_image_gallery"),
                     f"A shared_image_gallery.{key} must be specified",
@@ -205,29 +201,29 @@ def _check_source(config: dict[str, Any], path: JsonPath, report: Report) -> Non
             ("capture_container_name", "managed_image_resource_group_name"),
             ("capture_name_prefix", "managed_image_name"),
         ):
-            if _set(config, key):
+            if is_set(config, key):
                 report(
                     (*path, key),
                     f"VHD Target [{key}] is not supported when using Shared Image Gallery as "
                     f"source. Use {instead} instead.",
                 )
-    elif not _set(config, "image_url") and not _set(config, "custom_managed_image_name"):
+    elif not is_set(config, "image_url") and not is_set(config, "custom_managed_image_name"):
         for key in ("image_publisher", "image_offer", "image_sku"):
-            if not _set(config, key):
+            if not is_set(config, key):
                 report(path, f"An {key} must be specified")
-    elif not _set(config, "image_url") and not _set(config, "image_publisher"):
+    elif not is_set(config, "image_url") and not is_set(config, "image_publisher"):
         for key in (
             "custom_managed_image_resource_group_name",
             "custom_managed_image_name",
             "managed_image_resource_group_name",
             "managed_image_name",
         ):
-            if not _set(config, key):
+            if not is_set(config, key):
                 report(path, f"A {key} must be specified")
     elif any(
-        _set(config, key)
+        is_set(config, key)
         for key in ("image_publisher", "image_offer", "image_sku", "image_version")
-    ) and _set(config, "image_url"):
+    ) and is_set(config, "image_url"):
         report(
             (*path, "image_url"),
             "An image_url must not be specified if image_publisher, image_offer, image_sku, "
@@ -236,13 +232,13 @@ def _check_source(config: dict[str, Any], path: JsonPath, report: Report) -> Non
 
 
 def _check_names(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    if _set(config, "location") == _set(config, "build_resource_group_name"):
+    if is_set(config, "location") == is_set(config, "build_resource_group_name"):
         report(
-            (*path, "location") if _set(config, "location") else path,
+            (*path, "location") if is_set(config, "location") else path,
             "Specify either a location to create the resource group in or an existing "
             "build_resource_group_name, but not both.",
         )
-    if _set(config, "temp_resource_group_name") and _set(config, "build_resource_group_name"):
+    if is_set(config, "temp_resource_group_name") and is_set(config, "build_resource_group_name"):
         report(
             (*path, "temp_resource_group_name"),
             "The settings temp_resource_group_name and build_resource_group_name cannot both "
@@ -272,14 +268,14 @@ def _check_names(config: dict[str, Any], path: JsonPath, report: Report) -> None
 def _check_gallery_destination(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     destination = _nested(config, "shared_image_gallery_destination")
     if not (
-        _set(config, "managed_image_name")
-        and _set(config, "managed_image_resource_group_name")
-        and _set(destination, "gallery_name")
+        is_set(config, "managed_image_name")
+        and is_set(config, "managed_image_resource_group_name")
+        and is_set(destination, "gallery_name")
     ):
         return
     where = (*path, "shared_image_gallery_destination")
     for key, article in (("resource_group", "A"), ("image_name", "An"), ("image_version", "An")):
-        if not _set(destination, key):
+        if not is_set(destination, key):
             report(where, f"{article} {key} must be specified for shared_image_gallery_destination")
     storage = str(destination.get("storage_account_type") or "")
     if storage and storage not in GALLERY_STORAGE_ACCOUNT_TYPES:
@@ -310,10 +306,10 @@ def _is_ip_or_cidr(text: str) -> bool:
 
 def _check_network(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     for key in ("virtual_network_resource_group_name", "virtual_network_subnet_name"):
-        if _set(config, key) and not _set(config, "virtual_network_name"):
+        if is_set(config, key) and not is_set(config, "virtual_network_name"):
             report((*path, key), f"If {key} is specified, so must virtual_network_name")
     addresses = string_list(config.get("allowed_inbound_ip_addresses"))
-    if addresses and _set(config, "virtual_network_name"):
+    if addresses and is_set(config, "virtual_network_name"):
         report(
             (*path, "allowed_inbound_ip_addresses"),
             "If virtual_network_name is specified, allowed_inbound_ip_addresses cannot be "
@@ -335,8 +331,8 @@ def _check_plan_and_tags(config: dict[str, Any], path: JsonPath, report: Report)
     for entry in config.get("azure_tag") or []:
         if isinstance(entry, dict):
             tags[str(entry.get("name") or "")] = str(entry.get("value") or "")
-    if any(_set(plan, key) for key in (*PLAN_KEYS, "plan_promotion_code")):
-        missing = [key for key in PLAN_KEYS if not _set(plan, key)]
+    if any(is_set(plan, key) for key in (*PLAN_KEYS, "plan_promotion_code")):
+        missing = [key for key in PLAN_KEYS if not is_set(plan, key)]
         if missing:
             report(
                 (*path, "plan_info"),

@@ -11,7 +11,7 @@ from ..template.checksums import iso_checksum_error
 from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
 from ..template.jsonsource import JsonPath
-from ..template.types import as_bool, string_list
+from ..template.types import as_bool, is_set, string_list
 
 Report = Callable[[JsonPath, str], None]
 
@@ -28,10 +28,6 @@ CHOICES = (
     ("disk_discard", "ignore", ("unmap", "ignore"), "disk discard type"),
     ("disk_detect_zeroes", "off", ("unmap", "on", "off"), "disk detect zeroes setting"),
 )
-
-
-def _set(config: dict[str, Any], key: str) -> bool:
-    return config.get(key) not in (None, "", [], {})
 
 
 def _missing(path: str) -> str | None:
@@ -57,18 +53,19 @@ def _check_files(config: dict[str, Any], path: JsonPath, report: Report) -> None
 
 
 def _check_iso(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    if _set(config, "iso_url") and _set(config, "iso_urls"):
+    if is_set(config, "iso_url") and is_set(config, "iso_urls"):
         report((*path, "iso_urls"), "Only one of iso_url or iso_urls must be specified")
         return
-    urls = (
-        [str(config["iso_url"])] if _set(config, "iso_url") else string_list(config.get("iso_urls"))
-    )
+    if is_set(config, "iso_url"):
+        urls = [str(config["iso_url"])]
+    else:
+        urls = string_list(config.get("iso_urls"))
     if not urls:
         report(path, "One of iso_url or iso_urls must be specified")
         return
     if as_bool(config.get("iso_skip_cache", False)):
         return  # Packer then ignores the checksum
-    if not _set(config, "iso_checksum"):
+    if not is_set(config, "iso_checksum"):
         report(path, "A checksum must be specified")
         return
     error = iso_checksum_error(str(config["iso_checksum"]), urls[0])

@@ -14,7 +14,7 @@ from typing import Any
 
 from .hints import did_you_mean
 from .jsonsource import JsonPath
-from .types import as_bool
+from .types import as_bool, is_set
 
 Report = Callable[[JsonPath, str], None]
 
@@ -35,10 +35,6 @@ class CommunicatorNeeds:
     username: bool = True
     # azure-arm reads ssh_private_key_file itself, with its own wording.
     key_file: Callable[[str], str | None] = key_file_problem
-
-
-def _set(config: dict[str, Any], key: str) -> bool:
-    return config.get(key) not in (None, "", [], {})
 
 
 def communicator_type(config: dict[str, Any]) -> str:
@@ -81,24 +77,24 @@ def check_communicator(
         )
     elif kind == "ssh":
         _check_ssh(config, path, report, needs)
-    elif kind == "winrm" and needs.username and not _set(config, "winrm_username"):
+    elif kind == "winrm" and needs.username and not is_set(config, "winrm_username"):
         report(path, "winrm_username must be specified.")
 
 
 def _check_ssh(
     config: dict[str, Any], path: JsonPath, report: Report, needs: CommunicatorNeeds
 ) -> None:
-    if needs.username and not _set(config, "ssh_username"):
+    if needs.username and not is_set(config, "ssh_username"):
         report(
             path,
             "An ssh_username must be specified (Note: some builders used to default "
             'ssh_username to "root".)',
         )
-    if _set(config, "ssh_private_key_file"):
+    if is_set(config, "ssh_private_key_file"):
         problem = needs.key_file(str(config["ssh_private_key_file"]))
         if problem:
             report((*path, "ssh_private_key_file"), problem)
-        elif _set(config, "ssh_certificate_file"):
+        elif is_set(config, "ssh_certificate_file"):
             certificate = os.path.expanduser(str(config["ssh_certificate_file"]))
             if not os.path.isfile(certificate):
                 report(
@@ -107,11 +103,11 @@ def _check_ssh(
                     f"open {certificate}: no such file or directory",
                 )
     bastion_auth = as_bool(config.get("ssh_bastion_agent_auth", False)) or any(
-        _set(config, key) for key in ("ssh_bastion_password", "ssh_bastion_private_key_file")
+        is_set(config, key) for key in ("ssh_bastion_password", "ssh_bastion_private_key_file")
     )
-    if _set(config, "ssh_bastion_host") and not bastion_auth:
+    if is_set(config, "ssh_bastion_host") and not bastion_auth:
         report(path, "ssh_bastion_password or ssh_bastion_private_key_file must be specified")
-    if _set(config, "ssh_bastion_host") and _set(config, "ssh_proxy_host"):
+    if is_set(config, "ssh_bastion_host") and is_set(config, "ssh_proxy_host"):
         report(path, "please specify either ssh_bastion_host or ssh_proxy_host, not both")
     method = str(config.get("ssh_file_transfer_method") or "scp")
     if method not in FILE_TRANSFER_METHODS:
@@ -128,7 +124,7 @@ def null_builder(config: dict[str, Any], path: JsonPath, report: Report, build_n
     if kind == "none" or kind not in COMMUNICATOR_TYPES:
         return
     prefix = "winrm" if kind == "winrm" else "ssh"
-    if not _set(config, f"{prefix}_host"):
+    if not is_set(config, f"{prefix}_host"):
         report(
             path,
             f"a Host must be specified ({prefix}_host), please reference your communicator "
@@ -136,11 +132,11 @@ def null_builder(config: dict[str, Any], path: JsonPath, report: Report, build_n
         )
     if kind == "docker" or kind == "dockerWindowsContainer":
         return
-    methods = [key for key in ("ssh_password", "ssh_private_key_file") if _set(config, key)]
+    methods = [key for key in ("ssh_password", "ssh_private_key_file") if is_set(config, key)]
     if as_bool(config.get("ssh_agent_auth", False)):
         methods.append("ssh_agent_auth")
     if kind == "winrm":
-        methods = ["winrm_password"] if _set(config, "winrm_password") else []
+        methods = ["winrm_password"] if is_set(config, "winrm_password") else []
     if not methods:
         choices = (
             "winrm_password"

@@ -13,7 +13,7 @@ from typing import Any
 
 from .hints import did_you_mean
 from .jsonsource import JsonPath
-from .types import as_bool, string_list
+from .types import as_bool, is_set, string_list
 
 Report = Callable[[JsonPath, str], None]
 Rule = Callable[[dict[str, Any], JsonPath, Report], None]
@@ -23,15 +23,10 @@ BuilderRule = Callable[[dict[str, Any], JsonPath, Report, str], None]
 _ENV_VAR = re.compile(r"^[^=]+=", re.DOTALL)
 
 
-def _set(config: dict[str, Any], key: str) -> bool:
-    value = config.get(key)
-    return value not in (None, "", [], {})
-
-
 def _script_sources(config: dict[str, Any], path: JsonPath, report: Report) -> int:
     """Check script/scripts exist; return how many script sources (inline counts once) are set."""
     scripts = []
-    if _set(config, "script"):
+    if is_set(config, "script"):
         scripts.append(("script", str(config["script"])))
     for index, script in enumerate(string_list(config.get("scripts"))):
         scripts.append((("scripts", index), script))
@@ -39,14 +34,14 @@ def _script_sources(config: dict[str, Any], path: JsonPath, report: Report) -> i
         if not Path(script).exists():
             location = (*path, *key) if isinstance(key, tuple) else (*path, key)
             report(location, f"Bad script '{script}': stat {script}: no such file or directory")
-    return sum(1 for key in ("script", "scripts", "inline") if _set(config, key))
+    return sum(1 for key in ("script", "scripts", "inline") if is_set(config, key))
 
 
 def _inline_or_script(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     count = _script_sources(config, path, report)
     if count == 0:
         report(path, "Either a script file or inline script must be specified.")
-    elif _set(config, "inline") and count > 1:
+    elif is_set(config, "inline") and count > 1:
         report(path, "Only a script file or an inline script can be specified, not both.")
 
 
@@ -79,7 +74,7 @@ EXECUTION_POLICIES = (
 def powershell(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     """An elevated_user may go without password: SYSTEM and service accounts have none."""
     shell(config, path, report)
-    if _set(config, "elevated_password") and not _set(config, "elevated_user"):
+    if is_set(config, "elevated_password") and not is_set(config, "elevated_user"):
         report(
             (*path, "elevated_password"),
             "Must supply an 'elevated_user' if 'elevated_password' provided",
@@ -99,9 +94,9 @@ OS_NAMES = ("darwin", "freebsd", "linux", "openbsd", "solaris", "windows")
 
 def shell_local(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     count = _script_sources(config, path, report)
-    if count == 0 and not _set(config, "command"):
+    if count == 0 and not is_set(config, "command"):
         report(path, "Command, Inline, Script and Scripts options cannot all be empty.")
-    elif count > 1 or (count and _set(config, "command")):
+    elif count > 1 or (count and is_set(config, "command")):
         report(path, "Only one of command, inline, script or scripts can be specified.")
     _environment_vars(config, path, report)
     for index, name in enumerate(string_list(config.get("only_on"))):
@@ -117,11 +112,11 @@ def file(config: dict[str, Any], path: JsonPath, report: Report) -> None:
     direction = str(config.get("direction") or "upload")
     if direction not in ("upload", "download"):
         report((*path, "direction"), "Direction must be one of: download, upload.")
-    sources = [str(config["source"])] if _set(config, "source") else []
+    sources = [str(config["source"])] if is_set(config, "source") else []
     sources += string_list(config.get("sources"))
     if not sources:
         report(path, "Source must be specified.")
-    if not _set(config, "destination"):
+    if not is_set(config, "destination"):
         report(path, "Destination must be specified.")
     if direction == "upload" and not as_bool(config.get("generated", False)):
         for source in sources:

@@ -138,3 +138,8 @@ def string_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return ["" if item is None else str(item) for item in value]
     return [str(value)]
+
+
+def is_set(config: dict[str, Any], key: str) -> bool:
+    """The key holds a value Packer treats as given (not null, "", [] or {})."""
+    return config.get(key) not in (None, "", [], {})
