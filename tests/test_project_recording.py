@@ -4,6 +4,7 @@ secret scan, and hosts still reachable while the network is blocked."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import threading
@@ -126,9 +127,14 @@ def test_secret_scan_refuses_then_saves_with_an_allowed_text(tmp_path):
 
 @pytest.fixture
 def local_server():
+    """A listening port that accepts one connection; closing it early is not an error."""
+
+    def accept_one(server: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # closed before anyone connected
+            server.accept()[0].close()
+
     with socket.create_server(("127.0.0.1", 0)) as server:
-        accepted = threading.Thread(target=lambda: server.accept()[0].close(), daemon=True)
-        accepted.start()
+        threading.Thread(target=accept_one, args=(server,), daemon=True).start()
         yield server.getsockname()[1]
 
 
