@@ -374,8 +374,10 @@ def main() -> int:
     print()
     if verdicts:
         verdict = "met" if all(verdicts) else "NOT met"
-        print(f"Goal: pytest -k validate at least {GOAL:.0f}x faster per template than "
-              f"packer validate, at every size: {verdict}")
+        print(
+            f"Goal: pytest -k validate at least {GOAL:.0f}x faster per template than "
+            f"packer validate, at every size: {verdict}"
+        )
     return 0
 
 

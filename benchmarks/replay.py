@@ -52,6 +52,7 @@ def replay(checkout: Path, env: dict[str, str], cassettes: Path) -> tuple[int, f
     done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True)
     return done.returncode, time.monotonic() - started, done.stdout + done.stderr
 
+
 GOAL = 3.0
 DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+)$", re.M)
 SESSION = re.compile(r"passed in ([\d.]+)s")
@@ -123,8 +124,10 @@ def main() -> int:
         cells = "".join(f"{value:>8.2f}" for value in values)
         print(f"{name:<28}{cells}{statistics.median(values):>8.2f}")
     if recorded is not None:
-        print(f"recorded live (loopback Azure, Azure-like delays): {recorded:.1f} s, "
-              f"{recorded / median:.1f}x the replay")
+        print(
+            f"recorded live (loopback Azure, Azure-like delays): {recorded:.1f} s, "
+            f"{recorded / median:.1f}x the replay"
+        )
     if others:
         other = statistics.median(others)
         print(f"{args.compare} replays in {other:.2f} s (median): {other / median:.2f}x this one")
