@@ -12,8 +12,8 @@ The key is a SHA-256 over three things:
 * the contents of every local file or folder the build sends to the machine or starts from
   (the keys in ``LOCAL_FILE_KEYS``: provisioner ``script``/``scripts``/``source``/``sources``,
   builder ``iso_url``/``iso_urls``, ``cd_files``, ``floppy_files``, ``floppy_dirs``,
-  ``http_directory``), by content, never by modification time; a path that names no local
-  file counts as its text (a URL, a remote path);
+  ``http_directory``, azure-arm's ``custom_data_file``), by content, never by modification
+  time; a path that names no local file counts as its text (a URL, a remote path);
 * the builder type's semantics version (``BuilderType.semantics_version``), bumped by the
   provider whenever its builder makes a different image from the same inputs.
 
@@ -54,6 +54,7 @@ LOCAL_FILE_KEYS = frozenset(
         "floppy_files",
         "floppy_dirs",
         "http_directory",
+        "custom_data_file",
     }
 )
 # Who builds, not what: never part of the key.

@@ -68,6 +68,10 @@ class BuilderType:
     # template, so images built before are not reused (pytest_imagebuild.buildkey).
     semantics_version: str = "1"
     reuse: str = ""  # a class finding, keeping and removing images by build key (--image-reuse)
+    # Keys Packer honours that a build here refuses, and keys it ignores (tuples of names);
+    # validate warns of both, and the README's catalogue lists them.
+    unsupported_keys: str = ""
+    ignored_keys: str = ""
 
 
 @dataclass(frozen=True)

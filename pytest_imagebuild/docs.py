@@ -39,6 +39,20 @@ def render() -> str:
             continue
         keys = types.builder_table(name, "fields", {})
         lines += _entry("builder", name, keys, "no keys of its own (communicator keys only)")
+        for table, label in (
+            ("unsupported_keys", "of these, a build here refuses"),
+            ("ignored_keys", "of these, a build here ignores"),
+        ):
+            listed = sorted(types.builder_table(name, table, ()))
+            if listed:
+                text = f"  * {label} (validate warns): " + ", ".join(f"`{k}`" for k in listed)
+                lines += textwrap.wrap(
+                    text,
+                    WIDTH,
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
     for name in sorted(types.provisioners):
         lines += _entry("provisioner", name, PROVISIONER_FIELDS.get(name, {}), "no keys")
     for name in sorted(types.post_processors):

@@ -177,7 +177,7 @@ def qemu_builder(image: Path, name: str, **options: object) -> dict:
         "ssh_username": "debian",
         "ssh_timeout": "5m",
         "shutdown_command": "sudo shutdown -P now",
-        "boot_wait": "0s",
+        "boot_wait": "-1s",
     }
     builder.update(options)
     return builder
@@ -210,15 +210,23 @@ def test_unsupported_input_fails_before_anything_starts(
             qemu_builder(image, "http", iso_url="https://example.com/x.qcow2"),
             qemu_builder(image, "badsum", iso_checksum=f"sha256:{'ab' * 32}"),
             qemu_builder(image, "vnc", boot_command=["<enter>"]),
+            qemu_builder(image, "floppy", floppy_files=[str(image)], disk_additional_size=["1G"]),
         ],
     )
     result = build(pytester, template)
-    result.assert_outcomes(passed=1, failed=4)
+    result.assert_outcomes(passed=1, failed=5)
     out = result.stdout.str()
-    assert "installing from an ISO (disk_image false) is not supported" in out
+    refused = "qemu: pytest-imagebuild's qemu builder does not support "
+    assert refused + "disk_image false (installing from an ISO" in out
     assert "only local files (a path or a file:// URL) are supported" in out
     assert f"does not match iso_checksum: expected sha256 {'ab' * 32}" in out
-    assert "boot_command (typing over VNC) is not supported" in out
+    assert refused + "boot_command (typing a boot command over VNC). Nothing was started." in out
+    assert (
+        refused + "floppy_files (a floppy disk); disk_additional_size (additional disks)."
+    ) in out
+    # validate already said so, as a warning that does not fail it: Packer accepts these
+    warned = re.findall(r"builders\[(\d)\]: uses what pytest-imagebuild's qemu builder", out)
+    assert sorted(warned) == ["0", "3", "4"]
     assert "Traceback" not in out
     assert leftovers(pytester.path) == []
 

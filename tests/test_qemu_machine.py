@@ -20,6 +20,7 @@ from pytest_imagebuild.communicators.keys import generate_key_pair
 from pytest_imagebuild.communicators.ssh import SSHCommunicator
 from pytest_imagebuild.errors import BuildError, ImagebuildError
 from pytest_imagebuild.qemu import base_image, machine
+from pytest_imagebuild.qemu.config import QemuConfig
 from pytest_imagebuild.qemu.machine import QemuMachine, free_port, merge_qemuargs
 from pytest_imagebuild.qemu.seed import make_seed
 
@@ -118,6 +119,43 @@ def test_default_command_line(tmp_path: Path) -> None:
     assert " -m 2G " in line and "768M" not in line and "-display" not in line
     assert "if=ide" in line and "format=raw" in line and "e1000,netdev=user.0" in line
     assert line.endswith("-cpu qemu64")
+
+
+def test_template_drive_options_reach_the_command_line_as_packer_writes_them(
+    tmp_path: Path,
+) -> None:
+    """disk_cache, disk_discard and disk_detect_zeroes were accepted and then ignored."""
+
+    def drive(**template: object) -> str:
+        config = QemuConfig.from_plan("b", {"ssh_username": "u", **template})
+        vm = QemuMachine(
+            tmp_path / "disk.qcow2",
+            "qcow2",
+            ssh_host_port=1,
+            serial_log=tmp_path / "s.log",
+            cache=config.disk_cache,
+            discard=config.disk_discard,
+            detect_zeroes=config.disk_detect_zeroes,
+        )
+        argv = vm.command()
+        return argv[argv.index("-drive") + 1]
+
+    default = drive()
+    assert default.endswith("cache=writeback,discard=ignore,format=qcow2")
+    assert "detect-zeroes" not in default
+    tuned = drive(disk_cache="unsafe", disk_discard="unmap", disk_detect_zeroes="unmap")
+    assert tuned.endswith("cache=unsafe,discard=unmap,format=qcow2,detect-zeroes=unmap")
+
+
+def test_zero_durations_mean_packers_defaults() -> None:
+    """As Packer: "0s" is unset (boot_wait 10s, ssh and shutdown timeouts 5m); a negative
+    boot_wait skips the wait."""
+    zero = QemuConfig.from_plan(
+        "b", {"boot_wait": "0s", "ssh_timeout": "0s", "shutdown_timeout": "0s"}
+    )
+    assert (zero.boot_wait, zero.ssh_timeout, zero.shutdown_timeout) == (10.0, 300.0, 300.0)
+    assert QemuConfig.from_plan("b", {"boot_wait": "-1s"}).boot_wait < 0
+    assert QemuConfig.from_plan("b", {"boot_wait": "3s"}).boot_wait == 3.0
 
 
 def test_free_port_is_bindable_on_loopback() -> None:

@@ -27,8 +27,12 @@ PROVIDER = Provider(
             run_settings="pytest_imagebuild.azure.options:run_settings",
             journal_data="pytest_imagebuild.azure.options:journal_data",
             recorded=True,
-            semantics_version="1",
+            # 2: custom_data_file, disk_caching_type, the managed image's storage type and zone
+            # resilience, and the gallery version's settings reach Azure (ignored before).
+            semantics_version="2",
             reuse="pytest_imagebuild.azure.reuse:AzureReuse",
+            unsupported_keys="pytest_imagebuild.azure.rules:UNSUPPORTED_KEYS",
+            ignored_keys="pytest_imagebuild.azure.rules:IGNORED",
         )
     },
     cleaners={"azure-resource-group": "pytest_imagebuild.azure.cleaner:GroupCleaner"},

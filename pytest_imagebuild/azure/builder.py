@@ -19,6 +19,7 @@ from .config import AzureArmConfig
 from .endpoints import AzureEndpoints
 from .gallery_steps import StepCheckGalleryDestination, StepPublishToGallery
 from .names import TempNames, random_password
+from .rules import unsupported
 from .steps import (
     AzureState,
     StepCaptureImage,
@@ -90,6 +91,13 @@ class Masked:
 class AzureArmBuilder:
     def __init__(self, ctx: BuildContext, endpoints: AzureEndpoints | None = None):
         self.ctx = ctx
+        missing = unsupported(ctx.plan.config)
+        if missing:
+            raise BuildError(
+                "azure-arm: pytest-imagebuild's azure-arm builder does not support "
+                + "; ".join(missing)
+                + ". Nothing was created."
+            )
         config = AzureArmConfig.from_plan(ctx.plan.config)
         seed = ctx.options.seed or ctx.plan.template.run.seed
         password = config.password or random_password(seed, f"admin/{ctx.plan.name}")

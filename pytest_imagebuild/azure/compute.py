@@ -37,6 +37,9 @@ class VmSpec:
     os_disk_size_gb: int = 0
     ssh_public_key: str = ""
     tags: dict[str, str] | None = None
+    custom_data: str = ""  # base64, as ARM takes it
+    os_disk_caching: str = "ReadWrite"
+    os_disk_storage_type: str = "Standard_LRS"
 
 
 def _os_profile(spec: VmSpec) -> Any:
@@ -46,6 +49,7 @@ def _os_profile(spec: VmSpec) -> Any:
         computer_name=spec.name[:15],
         admin_username=spec.admin_username,
         admin_password=spec.admin_password or None,
+        custom_data=spec.custom_data or None,
     )
     if spec.windows:
         profile.windows_configuration = cm.WindowsConfiguration(
@@ -71,10 +75,10 @@ def vm_model(spec: VmSpec) -> Any:
 
     os_disk = cm.OSDisk(
         create_option="FromImage",
-        caching="ReadWrite",
+        caching=spec.os_disk_caching,
         name=spec.os_disk_name or None,
         disk_size_gb=spec.os_disk_size_gb or None,
-        managed_disk=cm.ManagedDiskParameters(storage_account_type="Standard_LRS"),
+        managed_disk=cm.ManagedDiskParameters(storage_account_type=spec.os_disk_storage_type),
     )
     return cm.VirtualMachine(
         location=spec.location,
@@ -127,15 +131,20 @@ def enable_winrm_https(compute: Any, group: str, vm_name: str) -> str:
 
 
 def capture_image(
-    compute: Any, group: str, name: str, location: str, vm_id: str, tags: dict[str, str]
+    compute: Any,
+    group: str,
+    name: str,
+    location: str,
+    vm_id: str,
+    tags: dict[str, str],
+    zone_resilient: bool = False,
 ) -> Any:
     from azure.mgmt.compute import models as cm
 
+    image = cm.Image(location=location, tags=tags, source_virtual_machine=cm.SubResource(id=vm_id))
+    if zone_resilient:  # managed_image_zone_resilient
+        image.storage_profile = cm.ImageStorageProfile(zone_resilient=True)
     return azure_call(
         f"Capturing managed image '{name}'",
-        lambda: compute.images.begin_create_or_update(
-            group,
-            name,
-            cm.Image(location=location, tags=tags, source_virtual_machine=cm.SubResource(id=vm_id)),
-        ).result(),
+        lambda: compute.images.begin_create_or_update(group, name, image).result(),
     )

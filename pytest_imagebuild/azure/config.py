@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ..errors import BuildError
 from ..template.durations import parse_duration
 from ..template.types import as_bool, string_list
 
@@ -48,6 +51,13 @@ class AzureArmConfig:
     allowed_inbound_ip_addresses: tuple[str, ...] = ()
     shared_image_gallery_destination: dict[str, Any] = field(default_factory=dict)
     shared_image_gallery: dict[str, Any] = field(default_factory=dict)
+    custom_data_file: str = ""
+    disk_caching_type: str = "ReadWrite"
+    managed_image_storage_account_type: str = "Standard_LRS"
+    managed_image_zone_resilient: bool = False
+    shared_image_gallery_replica_count: int = 0
+    shared_gallery_image_version_end_of_life_date: str = ""
+    shared_gallery_image_version_exclude_from_latest: bool = False
 
     @property
     def is_windows(self) -> bool:
@@ -93,7 +103,7 @@ class AzureArmConfig:
             connect_timeout=parse_duration(timeout)
             if timeout not in (None, "")
             else (30 * 60.0 if winrm else 20 * 60.0),
-            azure_tags={str(k): str(v) for k, v in (config.get("azure_tags") or {}).items()},
+            azure_tags=_tags(config),
             shared_image_gallery_destination=dict(
                 config.get("shared_image_gallery_destination") or {}
             ),
@@ -101,4 +111,42 @@ class AzureArmConfig:
             allowed_inbound_ip_addresses=tuple(
                 a.strip() for a in string_list(config.get("allowed_inbound_ip_addresses")) if a
             ),
+            custom_data_file=_text(config, "custom_data_file"),
+            disk_caching_type=_text(config, "disk_caching_type", "ReadWrite"),
+            managed_image_storage_account_type=_text(
+                config, "managed_image_storage_account_type", "Standard_LRS"
+            ),
+            managed_image_zone_resilient=as_bool(
+                config.get("managed_image_zone_resilient", False)
+            ),
+            shared_image_gallery_replica_count=int(
+                config.get("shared_image_gallery_replica_count") or 0
+            ),
+            shared_gallery_image_version_end_of_life_date=_text(
+                config, "shared_gallery_image_version_end_of_life_date"
+            ),
+            shared_gallery_image_version_exclude_from_latest=as_bool(
+                config.get("shared_gallery_image_version_exclude_from_latest", False)
+            ),
         )
+
+    def custom_data(self) -> str:
+        """custom_data_file's bytes, base64-encoded as ARM wants them; Packer reads it whole."""
+        if not self.custom_data_file:
+            return ""
+        try:
+            data = Path(self.custom_data_file).read_bytes()
+        except OSError as error:
+            raise BuildError(
+                f"custom_data_file: open {self.custom_data_file}: {error.strerror or error}"
+            ) from None
+        return base64.b64encode(data).decode("ascii")
+
+
+def _tags(config: dict[str, Any]) -> dict[str, str]:
+    """azure_tags (a map), then HCL2's repeatable azure_tag {name, value} blocks."""
+    tags = {str(k): str(v) for k, v in (config.get("azure_tags") or {}).items()}
+    for entry in config.get("azure_tag") or []:
+        if isinstance(entry, dict) and entry.get("name"):
+            tags[str(entry["name"])] = str(entry.get("value") or "")
+    return tags

@@ -12,6 +12,7 @@ requires the source's region among the targets).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,23 +141,55 @@ def check_destination(compute: Any, dest: GalleryDestination, os_type: str) -> N
     )
 
 
+@dataclass(frozen=True)
+class VersionOptions:
+    """The builder's top-level settings for the version it publishes (Packer's names)."""
+
+    replica_count: int = 0  # shared_image_gallery_replica_count; Azure's default is 1
+    end_of_life_date: str = ""  # shared_gallery_image_version_end_of_life_date
+    exclude_from_latest: bool = False  # shared_gallery_image_version_exclude_from_latest
+
+
+def end_of_life(text: str) -> datetime.datetime:
+    """shared_gallery_image_version_end_of_life_date, an RFC 3339 time as Packer takes it."""
+    try:
+        return datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BuildError(
+            f"shared_gallery_image_version_end_of_life_date {text!r} is not an RFC 3339 time "
+            "such as 2030-12-31T00:00:00Z."
+        ) from None
+
+
 def publish(
-    compute: Any, dest: GalleryDestination, image_id: str, location: str, tags: dict[str, str]
+    compute: Any,
+    dest: GalleryDestination,
+    image_id: str,
+    location: str,
+    tags: dict[str, str],
+    options: VersionOptions = VersionOptions(),
 ) -> Any:
     """Create the version from the managed image and wait until it has replicated."""
     from azure.mgmt.compute import models as cm
 
     image = dest.image
+    profile = cm.GalleryImageVersionPublishingProfile(
+        target_regions=[
+            cm.TargetRegion(name=region, storage_account_type=dest.storage_account_type)
+            for region in dest.regions(location)
+        ],
+        storage_account_type=dest.storage_account_type,
+    )
+    if options.replica_count:
+        profile.replica_count = options.replica_count
+    if options.end_of_life_date:
+        profile.end_of_life_date = end_of_life(options.end_of_life_date)
+    if options.exclude_from_latest:
+        profile.exclude_from_latest = True
     version = cm.GalleryImageVersion(
         location=location,
         tags=tags,
-        publishing_profile=cm.GalleryImageVersionPublishingProfile(
-            target_regions=[
-                cm.TargetRegion(name=region, storage_account_type=dest.storage_account_type)
-                for region in dest.regions(location)
-            ],
-            storage_account_type=dest.storage_account_type,
-        ),
+        publishing_profile=profile,
         storage_profile=cm.GalleryImageVersionStorageProfile(
             source=cm.GalleryArtifactVersionFullSource(id=image_id)
         ),

@@ -4,7 +4,7 @@ created, publish the captured image to it at the end."""
 from __future__ import annotations
 
 from ..multistep import BuildContext
-from .gallery import GalleryDestination, check_destination, compute_for, publish
+from .gallery import GalleryDestination, VersionOptions, check_destination, compute_for, publish
 from .steps import AzureStep, azure_state, image_tags
 
 
@@ -44,6 +44,14 @@ class StepPublishToGallery(AzureStep):
         ctx.ui.message(f" -> Gallery Image Version     : '{image.image_version}'")
         ctx.ui.message(f" -> Replication Regions       : {', '.join(dest.regions(state.location))}")
         compute = compute_for(state.session, image.subscription)
-        version = publish(compute, dest, state.image_id, state.location, image_tags(ctx))
+        config = state.config
+        options = VersionOptions(
+            replica_count=config.shared_image_gallery_replica_count,
+            end_of_life_date=config.shared_gallery_image_version_end_of_life_date,
+            exclude_from_latest=config.shared_gallery_image_version_exclude_from_latest,
+        )
+        version = publish(
+            compute, dest, state.image_id, state.location, image_tags(ctx), options
+        )
         state.gallery_version_id = version.id
         ctx.ui.message(f" -> Shared Image Gallery image version : '{version.id}'")

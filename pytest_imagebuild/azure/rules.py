@@ -6,6 +6,7 @@ which keys are involved, which values are allowed.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import os
 import re
@@ -392,7 +393,106 @@ def _check_vm_size_default(config: dict[str, Any], path: JsonPath, report: Repor
         )
 
 
+# Options Packer honours that this builder cannot: a build stops before it creates anything,
+# rather than build something other than the template says. (keys, what they ask for)
+UNSUPPORTED = (
+    (
+        ("capture_container_name", "capture_name_prefix", "resource_group_name", "storage_account"),
+        "a VHD in a storage account as output",
+    ),
+    (("image_url",), "a VHD as the source image"),
+    (
+        ("custom_managed_image_name", "custom_managed_image_resource_group_name"),
+        "a managed image as the source image",
+    ),
+    (("plan_info",), "a marketplace plan"),
+    (
+        (
+            "virtual_network_name",
+            "virtual_network_resource_group_name",
+            "virtual_network_subnet_name",
+            "private_virtual_network_with_public_ip",
+        ),
+        "an existing virtual network",
+    ),
+    (("disk_additional_size",), "data disks"),
+    (
+        ("managed_image_os_disk_snapshot_name", "managed_image_data_disk_snapshot_prefix"),
+        "disk snapshots",
+    ),
+    (("user_assigned_managed_identities",), "managed identities on the build VM"),
+    (("boot_diag_storage_account",), "boot diagnostics"),
+    (("client_cert_path", "client_jwt"), "signing in with a certificate or a JWT"),
+)
+# Options that change nothing in the image, which this builder does without.
+IGNORED = (
+    "async_resourcegroup_delete",
+    "polling_duration_timeout",
+    "shared_image_gallery_timeout",
+    "build_key_vault_name",
+    "build_key_vault_sku",
+    "custom_resource_build_prefix",
+    "object_id",
+)
+
+
+UNSUPPORTED_KEYS = tuple(key for keys, _ in UNSUPPORTED for key in keys)
+
+
+def unsupported(config: dict[str, Any]) -> list[str]:
+    """What the template asks of the azure-arm builder that pytest-imagebuild cannot do."""
+    found = []
+    for keys, what in UNSUPPORTED:
+        used = [key for key in keys if config.get(key) not in (None, "", [], {}, False)]
+        if used:
+            found.append(f"{', '.join(used)} ({what})")
+    return found
+
+
+def _check_unsupported(config: dict[str, Any], path: JsonPath, report: Report) -> None:
+    """Packer accepts these; say at validate time what a build here will do with them."""
+    missing = unsupported(config)
+    if missing:
+        report(
+            path,
+            Caveat(
+                "uses what pytest-imagebuild's azure-arm builder does not support: "
+                + "; ".join(missing)
+                + ". Packer accepts it; a build here stops before it creates anything."
+            ),
+        )
+    ignored = [key for key in IGNORED if config.get(key) not in (None, "", [], {})]
+    if ignored:
+        report(
+            path,
+            Caveat(
+                f"{', '.join(ignored)}: ignored by pytest-imagebuild's azure-arm builder "
+                "(they change how Packer works, not the image)."
+            ),
+        )
+
+
+def _check_custom_data_and_version(config: dict[str, Any], path: JsonPath, report: Report) -> None:
+    """Packer reads custom_data_file when it prepares the build, and parses the version's
+    end-of-life date as RFC 3339."""
+    custom = config.get("custom_data_file")
+    if is_set(config, "custom_data_file") and not os.path.isfile(str(custom)):
+        report((*path, "custom_data_file"), f"open {custom}: no such file or directory")
+    end = config.get("shared_gallery_image_version_end_of_life_date")
+    if is_set(config, "shared_gallery_image_version_end_of_life_date"):
+        try:
+            datetime.datetime.fromisoformat(str(end).strip().replace("Z", "+00:00"))
+        except ValueError:
+            report(
+                (*path, "shared_gallery_image_version_end_of_life_date"),
+                f'The parameter shared_gallery_image_version_end_of_life_date "{end}" is not a '
+                "valid RFC 3339 time (such as 2030-12-31T00:00:00Z)",
+            )
+
+
 def azure_arm(config: dict[str, Any], path: JsonPath, report: Report, build_name: str) -> None:
+    _check_unsupported(config, path, report)
+    _check_custom_data_and_version(config, path, report)
     _check_vm_size_default(config, path, report)
     _check_cloud(config, path, report)
     _check_auth(config, path, report)

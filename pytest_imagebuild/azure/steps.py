@@ -289,6 +289,9 @@ class StepVirtualMachine(AzureStep):
                 os_disk_size_gb=config.os_disk_size_gb,
                 ssh_public_key=state.ssh_public_key,
                 tags=state.tags,
+                custom_data=config.custom_data(),
+                os_disk_caching=config.disk_caching_type,
+                os_disk_storage_type=config.managed_image_storage_account_type,
                 image_reference=source_reference(config)
                 or {
                     "publisher": config.image_publisher,
@@ -391,6 +394,7 @@ class StepCaptureImage(AzureStep):
             state.location,
             state.ids["vm"],
             image_tags(ctx),
+            zone_resilient=config.managed_image_zone_resilient,
         )
         state.image_id = image.id
         state.location = image.location or state.location

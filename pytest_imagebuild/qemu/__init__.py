@@ -25,6 +25,8 @@ PROVIDER = Provider(
             header="pytest_imagebuild.qemu.header:header_line",
             semantics_version="1",
             reuse="pytest_imagebuild.qemu.reuse:QemuReuse",
+            unsupported_keys="pytest_imagebuild.qemu.rules:UNSUPPORTED_KEYS",
+            ignored_keys="pytest_imagebuild.qemu.rules:IGNORED",
         )
     },
     commands="pytest_imagebuild.qemu.commands:add_commands",

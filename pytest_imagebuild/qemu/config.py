@@ -26,7 +26,9 @@ def size_mb(value: Any) -> int:
 
 
 def _seconds(value: Any, default: str) -> float:
-    return parse_duration(value if isinstance(value, (int, float)) else str(value or default))
+    """A duration option; zero means Packer's default (``boot_wait`` skips with ``"-1s"``)."""
+    seconds = parse_duration(value if isinstance(value, (int, float)) else str(value or default))
+    return seconds if seconds != 0 else parse_duration(default)
 
 
 @dataclass
@@ -66,6 +68,9 @@ class QemuConfig:
     qemu_img_args: dict[str, list[str]] = field(default_factory=dict)
     skip_resize_disk: bool = False
     boot_command: list[str] = field(default_factory=list)
+    disk_cache: str = "writeback"
+    disk_discard: str = "ignore"
+    disk_detect_zeroes: str = "off"
 
     @classmethod
     def from_plan(cls, name: str, config: dict[str, Any]) -> QemuConfig:
@@ -115,4 +120,8 @@ class QemuConfig:
             },
             skip_resize_disk=as_bool(config.get("skip_resize_disk", False)),
             boot_command=[str(c) for c in (config.get("boot_command") or [])],
+            disk_cache=str(config.get("disk_cache") or "writeback"),
+            disk_discard=str(config.get("disk_discard") or "ignore"),
+            disk_detect_zeroes=str(config.get("disk_detect_zeroes") or "off"),
         )
+

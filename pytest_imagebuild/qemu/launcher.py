@@ -76,6 +76,9 @@ class QemuLauncher:
             qemuargs=self.config.qemuargs,
             name=name,
             machine_type=self.config.machine_type,
+            cache=self.config.disk_cache,
+            discard=self.config.disk_discard,
+            detect_zeroes=self.config.disk_detect_zeroes,
             binary=self.config.qemu_binary,
         )
         self.ui.say(f"Booting {name} from {Path(self.artifact.data['path']).name}...")

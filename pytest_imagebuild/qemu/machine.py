@@ -124,6 +124,9 @@ class QemuMachine:
         binary: str = "qemu-system-x86_64",
         qemu_log: Path | None = None,
         host_address: str = "127.0.0.1",
+        cache: str = "writeback",
+        discard: str = "ignore",
+        detect_zeroes: str = "off",
     ) -> None:
         if not _is_loopback(host_address):
             raise BuildError(f"QEMU forwards listen on loopback only, not on {host_address}.")
@@ -144,6 +147,7 @@ class QemuMachine:
         self.qemuargs = qemuargs
         self.name, self.headless, self.machine_type = name, headless, machine_type
         self.binary = binary
+        self.cache, self.discard, self.detect_zeroes = cache, discard, detect_zeroes
         self._proc: subprocess.Popen[bytes] | None = None
         self._qmp_dir: str | None = None
 
@@ -157,18 +161,18 @@ class QemuMachine:
         def escape(path: Path) -> str:
             return str(path).replace(",", ",,")
 
+        drive = (
+            f"file={escape(self.disk)},if={self.disk_interface},cache={self.cache},"
+            f"discard={self.discard},format={self.disk_format}"
+        )
+        if self.detect_zeroes != "off":  # as Packer: only when the template turns it on
+            drive += f",detect-zeroes={self.detect_zeroes}"
         defaults: list[tuple[str, Sequence[str]]] = [
             ("-name", [self.name]),
             ("-machine", [f"type={self.machine_type},accel={self.accelerator}"]),
             ("-m", [f"{self.memory_mb}M"]),
             ("-smp", [str(self.cpus)]),
-            (
-                "-drive",
-                [
-                    f"file={escape(self.disk)},if={self.disk_interface},cache=writeback,"
-                    f"discard=ignore,format={self.disk_format}"
-                ],
-            ),
+            ("-drive", [drive]),
             ("-netdev", [self._netdev()]),
             ("-device", [f"{self.net_device},netdev=user.0"]),
             ("-boot", ["c"]),

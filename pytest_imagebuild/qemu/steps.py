@@ -22,6 +22,7 @@ from ..safepath import inside
 from . import accel, disk, source
 from .config import QemuConfig
 from .machine import QemuMachine, free_port
+from .rules import unsupported
 from .seed import DEFAULT_LABEL, authorize_key, make_cd, seed_user_data
 
 
@@ -66,13 +67,13 @@ class StepPrepare:
     def run(self, ctx: BuildContext) -> None:
         state = qemu_state(ctx)
         cfg = config_of(ctx)
-        if not cfg.disk_image:
+        missing = unsupported(ctx.plan.config)
+        if missing:
             raise BuildError(
-                "qemu: installing from an ISO (disk_image false) is not supported by "
-                "pytest-imagebuild; start from a disk image with disk_image: true."
+                "qemu: pytest-imagebuild's qemu builder does not support "
+                + "; ".join(missing)
+                + ". Nothing was started."
             )
-        if cfg.boot_command:
-            raise BuildError("qemu: boot_command (typing over VNC) is not supported.")
         if cfg.communicator not in ("ssh", "none"):
             raise BuildError(f"qemu: communicator {cfg.communicator!r} is not supported.")
         if cfg.format not in ("qcow2", "raw"):
@@ -230,6 +231,9 @@ class StepRunVM:
             name=cfg.vm_name,
             headless=True,
             machine_type=cfg.machine_type,
+            cache=cfg.disk_cache,
+            discard=cfg.disk_discard,
+            detect_zeroes=cfg.disk_detect_zeroes,
             binary=cfg.qemu_binary,
         )
         state.machine = machine
