@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -120,10 +121,15 @@ def test_validate_reads_custom_data_file_and_the_end_of_life_date_as_packer_does
         custom_data_file=str(tmp_path / "missing.yaml"),
         shared_gallery_image_version_end_of_life_date="next year",
     )
-    errors = {p.path: p.message for p in check_all(path) if not p.warning}
-    assert errors["builders[0].custom_data_file"] == (
-        f"open {tmp_path / 'missing.yaml'}: no such file or directory"
-    )
-    assert "is not a valid RFC 3339 time" in (
-        errors["builders[0].shared_gallery_image_version_end_of_life_date"]
-    )
+    problems = {p.path: p for p in check_all(path)}
+    missing = problems["builders[0].custom_data_file"]
+    assert not missing.warning  # as packer validate: "open ...: no such file or directory"
+    assert missing.message == f"open {tmp_path / 'missing.yaml'}: no such file or directory"
+    late = problems["builders[0].shared_gallery_image_version_end_of_life_date"]
+    assert late.warning  # Packer 1.6.6 accepts it; Azure does not
+    assert late.message.startswith('"next year" is not an RFC 3339 time')
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody writes to it: reading it would never return
+    errors = {p.path: p.message for p in check_all(write(tmp_path, custom_data_file=str(fifo)))}
+    expected = f"custom_data_file {fifo} is not a regular file"
+    assert errors["builders[0].custom_data_file"] == expected

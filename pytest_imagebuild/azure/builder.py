@@ -17,6 +17,7 @@ from . import (
 )
 from .config import AzureArmConfig
 from .endpoints import AzureEndpoints
+from .gallery import end_of_life
 from .gallery_steps import StepCheckGalleryDestination, StepPublishToGallery
 from .names import TempNames, random_password
 from .rules import unsupported
@@ -99,6 +100,10 @@ class AzureArmBuilder:
                 + ". Nothing was created."
             )
         config = AzureArmConfig.from_plan(ctx.plan.config)
+        # What Azure would refuse late stops the build before anything exists.
+        config.custom_data()
+        if config.shared_gallery_image_version_end_of_life_date:
+            end_of_life(config.shared_gallery_image_version_end_of_life_date)
         seed = ctx.options.seed or ctx.plan.template.run.seed
         password = config.password or random_password(seed, f"admin/{ctx.plan.name}")
         protect(ctx.ui, password)

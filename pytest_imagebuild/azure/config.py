@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from ..bounded_read import InputFileError, read_bounded
 from ..errors import BuildError
 from ..template.durations import parse_duration
 from ..template.types import as_bool, string_list
+
+CUSTOM_DATA_LIMIT = 65535  # bytes: Azure refuses longer customData
 
 
 def _text(config: dict[str, Any], key: str, default: str = "") -> str:
@@ -135,11 +137,9 @@ class AzureArmConfig:
         if not self.custom_data_file:
             return ""
         try:
-            data = Path(self.custom_data_file).read_bytes()
-        except OSError as error:
-            raise BuildError(
-                f"custom_data_file: open {self.custom_data_file}: {error.strerror or error}"
-            ) from None
+            data = read_bounded(self.custom_data_file, limit=CUSTOM_DATA_LIMIT)
+        except InputFileError as error:
+            raise BuildError(f"custom_data_file: cannot read {error}.") from None
         return base64.b64encode(data).decode("ascii")
 
 

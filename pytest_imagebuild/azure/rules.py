@@ -10,6 +10,7 @@ import datetime
 import ipaddress
 import os
 import re
+import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
 from ..template.jsonsource import JsonPath
 from ..template.types import as_bool, is_set, string_list
+from .config import CUSTOM_DATA_LIMIT
 
 Report = Callable[[JsonPath, str], None]
 
@@ -472,21 +474,41 @@ def _check_unsupported(config: dict[str, Any], path: JsonPath, report: Report) -
         )
 
 
+def _custom_data_problem(name: str) -> str | None:
+    try:
+        info = os.stat(name)
+    except OSError as error:
+        return f"open {name}: {(error.strerror or str(error)).lower()}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"custom_data_file {name} is not a regular file"
+    if info.st_size > CUSTOM_DATA_LIMIT:
+        return (
+            f"custom_data_file {name} holds {info.st_size} bytes; Azure accepts at most "
+            f"{CUSTOM_DATA_LIMIT} bytes of custom data"
+        )
+    return None
+
+
 def _check_custom_data_and_version(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    """Packer reads custom_data_file when it prepares the build, and parses the version's
-    end-of-life date as RFC 3339."""
+    """Packer reads custom_data_file when it prepares the build; Azure wants the version's
+    end-of-life date as an RFC 3339 time."""
     custom = config.get("custom_data_file")
-    if is_set(config, "custom_data_file") and not os.path.isfile(str(custom)):
-        report((*path, "custom_data_file"), f"open {custom}: no such file or directory")
+    if is_set(config, "custom_data_file"):
+        problem = _custom_data_problem(str(custom))
+        if problem:
+            report((*path, "custom_data_file"), problem)
     end = config.get("shared_gallery_image_version_end_of_life_date")
     if is_set(config, "shared_gallery_image_version_end_of_life_date"):
         try:
             datetime.datetime.fromisoformat(str(end).strip().replace("Z", "+00:00"))
         except ValueError:
-            report(
+            report(  # Packer 1.6.6 accepts it; Azure refuses the version when published
                 (*path, "shared_gallery_image_version_end_of_life_date"),
-                f'The parameter shared_gallery_image_version_end_of_life_date "{end}" is not a '
-                "valid RFC 3339 time (such as 2030-12-31T00:00:00Z)",
+                Caveat(
+                    f'"{end}" is not an RFC 3339 time (such as 2030-12-31T00:00:00Z): Packer '
+                    "accepts it, Azure refuses the gallery image version, and a build here "
+                    "stops before it creates anything."
+                ),
             )
 
 
