@@ -3,6 +3,7 @@ where the builds ran in workers and only their reports reach the controller)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Generator
 from contextlib import nullcontext
@@ -10,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+from . import progress_relay
 
 BUILD_MARK = "::build["
 
@@ -70,14 +73,17 @@ class BuildTable:
 
 class LiveProgress:
     """One line per build stage, printed as it starts, with the build's elapsed time; readable
-    in CI logs, shown under -q too (-qq silences it). An xdist worker cannot write to the
-    terminal, so it attaches its lines to the item's next report, and the controller prints
-    them with the worker's id when that report arrives."""
+    in CI logs, shown under -q too (-qq silences it). An xdist worker has no terminal: it sends
+    its lines to the controller as they happen (progress_relay.py), which prints them with the
+    worker's id; a worker that cannot reach the controller attaches them to its next report."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.started: dict[str, float] = {}
         self.pending: list[list[str]] = []  # in a worker: [elapsed, line] for the next report
+        self.relay: progress_relay.RelayServer | None = None  # on the xdist controller
+        self.client = progress_relay.client_for(config)  # in an xdist worker
+        self._lock = threading.Lock()
 
     def __call__(self, line: str) -> None:
         if self.config.option.verbose < -1:
@@ -86,20 +92,45 @@ class LiveProgress:
         now = time.monotonic()
         elapsed = f"{now - self.started.setdefault(build, now):6.1f}s"
         if hasattr(self.config, "workerinput"):
-            self.pending.append([elapsed, line])
+            if self.client is None or not self.client.send(elapsed, line):
+                self.pending.append([elapsed, line])
             return
         self._write(f"[imagebuild {elapsed}] {line}")
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, from_relay: bool = False) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         capture = self.config.pluginmanager.get_plugin("capturemanager")
         if reporter is None:
             return
-        with capture.global_and_fixture_disabled() if capture else nullcontext():
+        # The relay's thread leaves capturing alone: on the controller nothing is captured.
+        disabled = capture.global_and_fixture_disabled() if capture and not from_relay else None
+        with self._lock, disabled or nullcontext():
             reporter.ensure_newline()
             if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):
                 reporter.write("\n")  # after -q's or xdist's progress dots
             reporter.write_line(text)
+
+    def _relayed(self, worker: str, elapsed: str, line: str) -> None:
+        self._write(f"[imagebuild {worker} {elapsed}] {line}", from_relay=True)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """On the xdist controller: offer each worker the relay for its stage lines."""
+        if self.config.option.verbose < -1:
+            return
+        if self.relay is None:
+            try:
+                self.relay = progress_relay.RelayServer(self._relayed)
+            except OSError:
+                return  # no Unix socket here: lines still come with the reports
+        node.workerinput[progress_relay.WORKERINPUT_KEY] = self.relay.path
+
+    def pytest_unconfigure(self) -> None:
+        if self.relay is not None:
+            self.relay.close()
+            self.relay = None
+        if self.client is not None:
+            self.client.close()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
