@@ -59,6 +59,15 @@ class RunOptions:
     def with_clock(self, clock: Clock) -> RunOptions:
         return replace(self, clock=clock)
 
+    def really_exists(self, kind: str) -> bool:
+        """On replay (a virtual clock) a cloud resource is only a recording: nothing to journal,
+        keep or remove. Local paths and processes are real either way."""
+        return kind in LOCAL_KINDS or not getattr(self.clock, "virtual", False)
+
+    def note_created(self, kind: str, name: str) -> None:
+        """Journal a resource a launch is about to create, when it is real (see above)."""
+        if self.on_created is not None and self.really_exists(kind):
+            self.on_created(kind, name)
 
 
 
@@ -80,8 +89,7 @@ class BuildContext:
     def note_created(self, kind: str, name: str) -> None:
         """Note a resource before creating it, so a crash or --image-on-error=abort can name it.
 
-        On replay (a virtual clock) a cloud resource is only a recording: nothing to journal,
-        keep or remove. Local paths and processes are real either way."""
+        On replay only local resources are real (``RunOptions.really_exists``)."""
         if not self.really_exists(kind):
             return
         self.created.append((kind, name))
@@ -89,7 +97,7 @@ class BuildContext:
             self.journal(kind, name)
 
     def really_exists(self, kind: str) -> bool:
-        return kind in LOCAL_KINDS or not getattr(self.options.clock, "virtual", False)
+        return self.options.really_exists(kind)
 
     def note_released(self, kind: str, name: str) -> None:
         """Note a resource removed normally, so the janitor does not report it as left behind.

@@ -52,3 +52,20 @@ def test_abort_of_a_live_build_journals_and_names_the_group(tmp_path: Path) -> N
     journaled, out = run_aborted(tmp_path, REAL_CLOCK)
     assert ("azure-resource-group", "pkr-rg-abc") in journaled
     assert "pkr-rg-abc" in out
+
+
+def test_a_replayed_launch_journals_only_what_is_real_on_this_machine() -> None:
+    """Launchers journal through RunOptions: on replay the VM's resource group is a recording,
+    and a crash must not leave the janitor looking for it; the local overlay is real."""
+    for clock, expected in (
+        (VirtualClock(), [("path", "/tmp/overlay.qcow2")]),
+        (
+            REAL_CLOCK,
+            [("azure-resource-group", "imagebuild-launch-x"), ("path", "/tmp/overlay.qcow2")],
+        ),
+    ):
+        journaled: list[tuple[str, str]] = []
+        run = RunOptions(clock=clock, on_created=lambda *noted, to=journaled: to.append(noted))
+        run.note_created("azure-resource-group", "imagebuild-launch-x")
+        run.note_created("path", "/tmp/overlay.qcow2")
+        assert journaled == expected

@@ -57,7 +57,7 @@ class AzureLauncher:
         self.username = "imagebuild"
         self.group = f"imagebuild-launch-{self.names.suffix}"
         self.run_id = run.run_id
-        self.note_created = run.on_created
+        self.note_created = run.note_created  # nothing on replay: no group really exists
         self.resources: Any = None
         self.created = False
         protect(ui, self.password)

@@ -34,7 +34,7 @@ class QemuLauncher:
         self.artifact, self.ui, self.workdir = artifact, ui, Path(workdir)
         self.options = run
         self.config = QemuConfig.from_plan(artifact.build_name, plan.config)
-        self.note_created = run.on_created
+        self.note_created = run.note_created
         self.machine: QemuMachine | None = None
         self.tmp: Path | None = None
 
