@@ -27,6 +27,13 @@ PIPE_TIMEOUT = 10.0
 _CHUNK = 64 * 1024
 # Pipes already read in this process, by (device, inode): a pipe's content cannot be read twice.
 _PIPES: dict[tuple[int, int], bytes] = {}
+# Contents another process read for this one, by path (xdist workers: var_file_pipes.py).
+_GIVEN: dict[str, bytes] = {}
+
+
+def remember(path: str | os.PathLike[str], data: bytes) -> None:
+    """Serve ``data`` for ``path`` from now on, instead of reading it."""
+    _GIVEN[os.fspath(path)] = data
 
 
 class InputFileError(ImagebuildError):
@@ -53,6 +60,11 @@ def read_bounded(
     """The bytes of a regular file, pipe or character device; InputFileError otherwise."""
     limit = MAX_INPUT_BYTES if limit is None else limit
     timeout = PIPE_TIMEOUT if timeout is None else timeout
+    if os.fspath(path) in _GIVEN:
+        data = _GIVEN[os.fspath(path)]
+        if len(data) > limit:
+            raise InputFileError(path, too_large(limit))
+        return data
     try:
         info = os.stat(path)
     except OSError as error:

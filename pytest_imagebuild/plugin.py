@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, header, host_choice, multibuild, project_recording, scheduling
+from . import (
+    fixtures,
+    header,
+    host_choice,
+    multibuild,
+    project_recording,
+    scheduling,
+    var_file_pipes,
+)
 from .catalogue import add_providers, catalogue
 from .catalogue import reset as catalogue_reset
 from .cleanup import pytest_hooks as cleanup
@@ -57,10 +65,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "imagebuild(template, builder=None): the template (path relative to the test file) and "
         "build a test is about; used by the image, vm and host fixtures.",
     )
+    var_file_pipes.receive(config)  # an xdist worker: piped --image-var-file contents
     try:
         settings = Settings.from_config(config)
     except ImagebuildError as error:
         raise pytest.UsageError(str(error)) from None
+    config.pluginmanager.register(var_file_pipes.PipeHandoff(settings.var_files))
     config.stash[SETTINGS_KEY] = settings
     vcr_logs.configure(config)
     recording = RecordingSession(_cassettes(settings), settings.provider_settings)
