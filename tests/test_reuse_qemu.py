@@ -80,7 +80,9 @@ def test_build_reuse_keep_and_destroy(tmp_path: Path) -> None:
         assert re.search(
             r"reusing debian-nginx\.qcow2 built \d+ \w+ ago, key [0-9a-f]{12}", second
         )
-        assert second_seconds < 0.4 * first_seconds, (first_seconds, second_seconds)
+        # The reuse itself is asserted above; this bound only catches a hidden rebuild, with
+        # room for a busy machine (benchmarks/reuse.py measures the ratio: under 0.4 idle).
+        assert second_seconds < 0.6 * first_seconds, (first_seconds, second_seconds)
         ssh_line = next(
             line.strip() for line in second.splitlines() if line.strip().startswith("ssh -i")
         )
