@@ -10,6 +10,7 @@ from ..errors import BuildError, ImagebuildError
 from ..multistep import Artifact, BuildContext, Step
 from ..provision_steps import StepConnect, StepProvision
 from ..secrets import mask, protect
+from ..template.unsupported import refusal
 from ..ui import BuildUI
 from . import (
     BUILDER_ID,
@@ -94,11 +95,7 @@ class AzureArmBuilder:
         self.ctx = ctx
         missing = unsupported(ctx.plan.config)
         if missing:
-            raise BuildError(
-                "azure-arm: pytest-imagebuild's azure-arm builder does not support "
-                + "; ".join(missing)
-                + ". Nothing was created."
-            )
+            raise refusal("azure-arm", missing, "Nothing was created.")
         config = AzureArmConfig.from_plan(ctx.plan.config)
         # What Azure would refuse late stops the build before anything exists.
         config.custom_data()

@@ -19,6 +19,7 @@ from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
 from ..template.jsonsource import JsonPath
 from ..template.types import as_bool, is_set, string_list
+from ..template.unsupported import UnsupportedTable, table_keys, unsupported_in, warn
 from .config import CUSTOM_DATA_LIMIT
 
 Report = Callable[[JsonPath, str], None]
@@ -397,7 +398,7 @@ def _check_vm_size_default(config: dict[str, Any], path: JsonPath, report: Repor
 
 # Options Packer honours that this builder cannot: a build stops before it creates anything,
 # rather than build something other than the template says. (keys, what they ask for)
-UNSUPPORTED = (
+UNSUPPORTED: UnsupportedTable = (
     (
         ("capture_container_name", "capture_name_prefix", "resource_group_name", "storage_account"),
         "a VHD in a storage account as output",
@@ -426,6 +427,7 @@ UNSUPPORTED = (
     (("boot_diag_storage_account",), "boot diagnostics"),
     (("client_cert_path", "client_jwt"), "signing in with a certificate or a JWT"),
 )
+STOPS = "before it creates anything"
 # Options that change nothing in the image, which this builder does without.
 IGNORED = (
     "async_resourcegroup_delete",
@@ -438,40 +440,12 @@ IGNORED = (
 )
 
 
-UNSUPPORTED_KEYS = tuple(key for keys, _ in UNSUPPORTED for key in keys)
+UNSUPPORTED_KEYS = table_keys(UNSUPPORTED)
 
 
 def unsupported(config: dict[str, Any]) -> list[str]:
     """What the template asks of the azure-arm builder that pytest-imagebuild cannot do."""
-    found = []
-    for keys, what in UNSUPPORTED:
-        used = [key for key in keys if config.get(key) not in (None, "", [], {}, False)]
-        if used:
-            found.append(f"{', '.join(used)} ({what})")
-    return found
-
-
-def _check_unsupported(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    """Packer accepts these; say at validate time what a build here will do with them."""
-    missing = unsupported(config)
-    if missing:
-        report(
-            path,
-            Caveat(
-                "uses what pytest-imagebuild's azure-arm builder does not support: "
-                + "; ".join(missing)
-                + ". Packer accepts it; a build here stops before it creates anything."
-            ),
-        )
-    ignored = [key for key in IGNORED if config.get(key) not in (None, "", [], {})]
-    if ignored:
-        report(
-            path,
-            Caveat(
-                f"{', '.join(ignored)}: ignored by pytest-imagebuild's azure-arm builder "
-                "(they change how Packer works, not the image)."
-            ),
-        )
+    return unsupported_in(config, UNSUPPORTED)
 
 
 def _custom_data_problem(name: str) -> str | None:
@@ -513,7 +487,7 @@ def _check_custom_data_and_version(config: dict[str, Any], path: JsonPath, repor
 
 
 def azure_arm(config: dict[str, Any], path: JsonPath, report: Report, build_name: str) -> None:
-    _check_unsupported(config, path, report)
+    warn(config, path, report, "azure-arm", unsupported(config), IGNORED, STOPS)
     _check_custom_data_and_version(config, path, report)
     _check_vm_size_default(config, path, report)
     _check_cloud(config, path, report)

@@ -6,13 +6,13 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import Caveat
 from ..safepath import component
 from ..template.checksums import iso_checksum_error
 from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
 from ..template.jsonsource import JsonPath
 from ..template.types import as_bool, is_set, string_list
+from ..template.unsupported import UnsupportedTable, table_keys, unsupported_in, warn
 
 Report = Callable[[JsonPath, str], None]
 
@@ -32,19 +32,16 @@ CHOICES = (
 
 
 # Options Packer honours that this builder cannot: a build stops before starting the VM
-# rather than build something else than the template says. (key, what it asks for)
-UNSUPPORTED = (
-    ("boot_command", "typing a boot command over VNC"),
-    ("floppy_files", "a floppy disk"),
-    ("floppy_dirs", "a floppy disk"),
-    ("http_directory", "Packer's HTTP server for the guest"),
-    ("net_bridge", "bridged networking"),
-    ("disk_additional_size", "additional disks"),
-    ("skip_nat_mapping", "connecting without the NAT port forward"),
+# rather than build something else than the template says.
+UNSUPPORTED: UnsupportedTable = (
+    (("boot_command",), "typing a boot command over VNC"),
+    (("floppy_files", "floppy_dirs"), "a floppy disk"),
+    (("http_directory",), "Packer's HTTP server for the guest"),
+    (("net_bridge",), "bridged networking"),
+    (("disk_additional_size",), "additional disks"),
+    (("skip_nat_mapping",), "connecting without the NAT port forward"),
 )
-
-
-UNSUPPORTED_KEYS = tuple(key for key, _ in UNSUPPORTED)
+UNSUPPORTED_KEYS = table_keys(UNSUPPORTED)
 # Options that change how Packer drives QEMU (VNC, its HTTP server's ports, where it caches
 # the ISO, QMP, port ranges), not the image; a build here goes without them.
 IGNORED = (
@@ -77,38 +74,10 @@ IGNORED = (
 
 def unsupported(config: dict[str, Any]) -> list[str]:
     """What the template asks of the qemu builder that pytest-imagebuild cannot do."""
-    found = [
-        f"{key} ({what})"
-        for key, what in UNSUPPORTED
-        if config.get(key) not in (None, "", [], {}, False)
-        and (key != "skip_nat_mapping" or as_bool(config.get(key)))
-    ]
+    found = unsupported_in(config, UNSUPPORTED)
     if not as_bool(config.get("disk_image", False)):
         found.insert(0, "disk_image false (installing from an ISO; start from a disk image)")
     return found
-
-
-def _check_unsupported(config: dict[str, Any], path: JsonPath, report: Report) -> None:
-    """Packer accepts these; say at validate time that a build here will refuse them."""
-    missing = unsupported(config)
-    if missing:
-        report(
-            path,
-            Caveat(
-                "uses what pytest-imagebuild's qemu builder does not support: "
-                + "; ".join(missing)
-                + ". Packer accepts it; a build here stops before starting the VM."
-            ),
-        )
-    ignored = [key for key in IGNORED if config.get(key) not in (None, "", [], {})]
-    if ignored:
-        report(
-            path,
-            Caveat(
-                f"{', '.join(ignored)}: ignored by pytest-imagebuild's qemu builder (they change "
-                "how Packer drives QEMU, not the image)."
-            ),
-        )
 
 
 def _missing(path: str) -> str | None:
@@ -206,7 +175,7 @@ def qemu(config: dict[str, Any], path: JsonPath, report: Report, build_name: str
     check_communicator(config, path, report, CommunicatorNeeds())
     _check_choices(config, path, report)
     _check_ports(config, path, report)
-    _check_unsupported(config, path, report)
+    warn(config, path, report, "qemu", unsupported(config), IGNORED, "before starting the VM")
     output = str(config.get("output_directory") or f"output-{component(build_name)}")
     if os.path.exists(output):
         report(

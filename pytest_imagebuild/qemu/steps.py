@@ -19,6 +19,7 @@ from ..errors import BuildError
 from ..multistep import BuildContext
 from ..provision_steps import StepConnect
 from ..safepath import inside
+from ..template.unsupported import refusal
 from . import accel, disk, source
 from .config import QemuConfig
 from .machine import QemuMachine, free_port
@@ -69,11 +70,7 @@ class StepPrepare:
         cfg = config_of(ctx)
         missing = unsupported(ctx.plan.config)
         if missing:
-            raise BuildError(
-                "qemu: pytest-imagebuild's qemu builder does not support "
-                + "; ".join(missing)
-                + ". Nothing was started."
-            )
+            raise refusal("qemu", missing, "Nothing was started.")
         if cfg.communicator not in ("ssh", "none"):
             raise BuildError(f"qemu: communicator {cfg.communicator!r} is not supported.")
         if cfg.format not in ("qcow2", "raw"):
