@@ -10,9 +10,9 @@ import io
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from .. import rfc3339
 from ..cleanup.cleaners import Existence, Found
 from ..errors import ImagebuildError
 from ..secrets import mask
@@ -78,7 +78,7 @@ def created_at(tags: Mapping[str, str]) -> float | None:
     except ValueError:
         pass
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        return rfc3339.parse(text).timestamp()
     except ValueError:
         return None
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from .. import rfc3339
 from ..errors import BuildError
 from ..template.types import string_list
 from .calls import azure_call, explain
@@ -153,7 +154,7 @@ class VersionOptions:
 def end_of_life(text: str) -> datetime.datetime:
     """shared_gallery_image_version_end_of_life_date, an RFC 3339 time as Packer takes it."""
     try:
-        return datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return rfc3339.parse(text)
     except ValueError:
         raise BuildError(
             f"shared_gallery_image_version_end_of_life_date {text!r} is not an RFC 3339 time "

@@ -6,7 +6,6 @@ which keys are involved, which values are allowed.
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
 import os
 import re
@@ -14,6 +13,7 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
+from .. import rfc3339
 from ..errors import Caveat
 from ..template.communicator_rules import CommunicatorNeeds, check_communicator
 from ..template.hints import did_you_mean
@@ -474,7 +474,7 @@ def _check_custom_data_and_version(config: dict[str, Any], path: JsonPath, repor
     end = config.get("shared_gallery_image_version_end_of_life_date")
     if is_set(config, "shared_gallery_image_version_end_of_life_date"):
         try:
-            datetime.datetime.fromisoformat(str(end).strip().replace("Z", "+00:00"))
+            rfc3339.parse(str(end))
         except ValueError:
             report(  # Packer 1.6.6 accepts it; Azure refuses the version when published
                 (*path, "shared_gallery_image_version_end_of_life_date"),

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ... import rfc3339
 from ..functions import RunContext
 from .evaluate import FunctionError, to_string
 
@@ -93,7 +94,7 @@ def _offset(moment: datetime, separator: str) -> str:
 
 def _parse_timestamp(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return rfc3339.parse(text)
     except ValueError:
         raise FunctionError(f'not a valid RFC 3339 timestamp: "{text}"') from None
 
