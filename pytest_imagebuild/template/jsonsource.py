@@ -63,6 +63,8 @@ class SourceMap:
     # Keys given twice in one object, with the line of the first one: Go's decoder would
     # silently keep the last, so Packer rejects the template ("template has duplicate field").
     duplicates: list[tuple[JsonPath, int]] = field(default_factory=list)
+    # Where each value's text starts and ends (offsets), for HCL2's JSON syntax.
+    spans: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
 
     def line_of(self, path: JsonPath) -> int | None:
         """Line of the path, or of its nearest ancestor that has one."""
@@ -135,6 +137,12 @@ class _Parser:
     def value(self, path: JsonPath) -> Any:
         self.skip_ws()
         self.source.lines.setdefault(path, self.line())
+        start = self.pos
+        found = self._value(path)
+        self.source.spans[path] = (start, self.pos)
+        return found
+
+    def _value(self, path: JsonPath) -> Any:
         if self.pos >= len(self.text):
             raise self.unexpected("a value")
         char = self.text[self.pos]

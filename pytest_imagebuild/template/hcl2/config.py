@@ -26,6 +26,7 @@ from ..variables import Variables
 from .blocks import body_config, eval_problem
 from .evaluate import EvalError, Evaluator, Namespace, closest
 from .functions import RunFunctions
+from .json_syntax import parse_json_syntax
 from .packer_block import HCL2_PACKER_VERSION, check_packer_block
 from .parse import (
     JSON_SYNTAX_SUFFIXES,
@@ -114,23 +115,13 @@ class ConfigReader:
             return False
         for file in files:
             label = str(file if not self.path.is_dir() else self.path / file.name)
-            if file.name.endswith(JSON_SYNTAX_SUFFIXES):
-                self.problems.append(
-                    Problem(
-                        label,
-                        None,
-                        "",
-                        "HCL2 in JSON syntax (.pkr.json) is not supported by pytest-imagebuild; "
-                        "write the configuration as .pkr.hcl",
-                    )
-                )
-                continue
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 self.problems.append(Problem(label, None, "", f"cannot read file: {error}"))
                 continue
-            body, parsed, problems = parse_text(text, label)
+            parse = parse_json_syntax if file.name.endswith(JSON_SYNTAX_SUFFIXES) else parse_text
+            body, parsed, problems = parse(text, label)
             self.problems += problems
             if body is None:
                 self.unparsed = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +31,15 @@ class EvalError(Exception):
 
     def message(self) -> str:
         where = f" (column {self.where.column})" if self.where and self.where.column else ""
-        shown = f"`{self.excerpt}`{where}: " if self.excerpt else ""
+        excerpt = self.excerpt if len(self.excerpt) <= 80 else self.excerpt[:77] + "..."
+        shown = f"`{excerpt}`{where}: " if excerpt else ""
         return f"{shown}{self.summary}"
+
+
+# How deep evaluation may go (parse tree levels; a parenthesis is two or three): real
+# templates stay far below, and Python's stack would give out some way above.
+MAX_NESTING = 200
+_NESTING = threading.local()
 
 
 class Pending(Exception):
@@ -282,7 +290,14 @@ class Evaluator:
         method = getattr(self, f"_{node.data}", None)
         if method is None:
             raise self.fail(node, f"the expression kind {node.data!r} is not supported")
-        return method(node)
+        depth = getattr(_NESTING, "depth", 0)
+        if depth >= MAX_NESTING:  # deeper would exhaust Python's stack: a traceback
+            raise self.fail(node, f"the expression is nested more than {MAX_NESTING} levels deep")
+        _NESTING.depth = depth + 1
+        try:
+            return method(node)
+        finally:
+            _NESTING.depth = depth
 
     # -- terms --------------------------------------------------------------------------
     def _expr_term(self, node: Tree) -> Any:
