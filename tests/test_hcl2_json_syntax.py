@@ -230,3 +230,15 @@ def test_an_expression_nested_thousands_deep_is_one_problem(tmp_path: Path, synt
     assert len(problems) == 1
     assert problems[0].message.endswith("the expression is nested more than 200 levels deep")
     assert len(problems[0].message) < 200  # the excerpt is cut short
+
+
+def test_blocks_nested_thousands_deep_are_one_problem(tmp_path: Path) -> None:
+    nested = "x {\n" * 5000 + "}\n" * 5000
+    path = write(
+        tmp_path,
+        f'source "null" "a" {{\n  communicator = "none"\n{nested}}}\n'
+        'build {\n  sources = ["source.null.a"]\n}\n',
+        "t.pkr.hcl",
+    )
+    messages = [p.message for p in check_all(path) if not p.warning]
+    assert "blocks are nested more than 100 deep" in messages

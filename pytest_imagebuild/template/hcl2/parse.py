@@ -122,8 +122,15 @@ def _label(node: Tree | Token) -> str:
     return name_of(node)
 
 
-def _body(file: SourceFile, tree: Tree, problems: list[Problem]) -> Body:
+# Blocks inside blocks: Packer's schema goes four deep; far beyond, Python's stack gives out.
+MAX_BLOCK_DEPTH = 100
+
+
+def _body(file: SourceFile, tree: Tree, problems: list[Problem], depth: int = 0) -> Body:
     body = Body(where=location(file, tree))
+    if depth > MAX_BLOCK_DEPTH:
+        problems.append(body.where.problem(f"blocks are nested more than {MAX_BLOCK_DEPTH} deep"))
+        return body
     for child in children(tree):
         if not isinstance(child, Tree):
             continue
@@ -150,7 +157,7 @@ def _body(file: SourceFile, tree: Tree, problems: list[Problem]) -> Body:
             labels = [_label(part) for part in parts[1:brace]]
             inner = parts[brace + 1]
             block_body = (
-                _body(file, inner, problems)
+                _body(file, inner, problems, depth + 1)
                 if isinstance(inner, Tree) and inner.data == "body"
                 else Body(where=location(file, child))
             )
