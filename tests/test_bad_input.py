@@ -297,3 +297,51 @@ def test_a_cassette_pyyaml_cannot_build_is_a_cassette_error(tmp_path, text):
     with pytest.raises(CassetteError, match=r"this cassette cannot be replayed: .*invalid YAML"):
         read_cassette(cassette)
 
+
+
+@pytest.fixture
+def hcl2_template(tmp_path):
+    path = tmp_path / "t.pkr.hcl"
+    path.write_text(
+        'variable "x" {\n  default = ""\n}\n'
+        'source "null" "a" {\n  communicator = "none"\n}\n'
+        'build {\n  sources = ["source.null.a"]\n}\n'
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("var_file", "fragment"),
+    [
+        ("/dev/zero", f"larger than {bounded_read.MAX_INPUT_BYTES} bytes"),
+        ("/", "it is a directory"),
+        ("missing.pkrvars.hcl", "No such file or directory"),
+        ("fifo.pkrvars.hcl", "it is a pipe and nothing arrived within 0.5 s"),
+        ("deep.json", "nested more than 100 deep"),
+    ],
+)
+def test_hostile_var_files_of_an_hcl2_template_are_one_problem(
+    tmp_path, hcl2_template, monkeypatch, var_file, fragment
+):
+    """The HCL2 front end reads variable files as the JSON one does: bounded, with a deadline."""
+    monkeypatch.setattr(bounded_read, "PIPE_TIMEOUT", 0.5)
+    os.mkfifo(tmp_path / "fifo.pkrvars.hcl")
+    (tmp_path / "deep.json").write_text('{"x": ' + "[" * 5000 + "]" * 5000 + "}")
+    started = time.monotonic()
+    problems = [str(p) for p in check(hcl2_template, var_files=[tmp_path / var_file])]
+    assert time.monotonic() - started < 30  # only a hang exceeds this
+    assert any(fragment in p for p in problems), problems
+
+
+@pytest.mark.parametrize("function", ["file", "filebase64", "templatefile"])
+def test_hcl2_file_functions_read_bounded(tmp_path, function):
+    args = '"/dev/zero", {}' if function == "templatefile" else '"/dev/zero"'
+    path = tmp_path / "t.pkr.hcl"
+    path.write_text(
+        f"locals {{\n  big = {function}({args})\n}}\n"
+        'source "null" "a" {\n  communicator = "none"\n}\n'
+        'build {\n  sources = ["source.null.a"]\n'
+        '  provisioner "shell-local" {\n    inline = [local.big]\n  }\n}\n'
+    )
+    problems = [str(p) for p in check(path)]
+    assert any("cannot read /dev/zero: it is larger than" in p for p in problems), problems

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...bounded_read import InputFileError, read_text_bounded
 from ...catalogue import catalogue
 from ...errors import Problem
 from .. import fields
@@ -116,9 +117,14 @@ class ConfigReader:
         for file in files:
             label = str(file if not self.path.is_dir() else self.path / file.name)
             try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                self.problems.append(Problem(label, None, "", f"cannot read file: {error}"))
+                text = read_text_bounded(file)
+            except InputFileError as error:
+                self.problems.append(Problem(label, None, "", f"cannot read file: {error.reason}"))
+                continue
+            except UnicodeDecodeError as error:
+                self.problems.append(
+                    Problem(label, None, "", f"file is not UTF-8 text: {error.reason}")
+                )
                 continue
             parse = parse_json_syntax if file.name.endswith(JSON_SYNTAX_SUFFIXES) else parse_text
             body, parsed, problems = parse(text, label)

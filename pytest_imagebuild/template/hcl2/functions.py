@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import rfc3339
+from ...bounded_read import InputFileError, read_bounded, read_text_bounded
 from ..functions import RunContext
 from .evaluate import FunctionError, to_string
 
@@ -285,18 +286,18 @@ class RunFunctions:
     def file(self, path: Any) -> str:
         target = self._path(path)
         try:
-            return target.read_text(encoding="utf-8")
-        except OSError as error:
-            raise FunctionError(f"cannot read {target}: {error.strerror}") from None
+            return read_text_bounded(target)
+        except InputFileError as error:
+            raise FunctionError(f"cannot read {target}: {error.reason}") from None
         except UnicodeDecodeError:
             raise FunctionError(f"{target} is not UTF-8 text (use filebase64)") from None
 
     def filebase64(self, path: Any) -> str:
         target = self._path(path)
         try:
-            return base64.b64encode(target.read_bytes()).decode()
-        except OSError as error:
-            raise FunctionError(f"cannot read {target}: {error.strerror}") from None
+            return base64.b64encode(read_bounded(target)).decode()
+        except InputFileError as error:
+            raise FunctionError(f"cannot read {target}: {error.reason}") from None
 
     def templatefile(self, path: Any, variables: Any) -> Any:
         from .templatefile import render_template_file

@@ -14,6 +14,7 @@ from pathlib import Path
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from ...bounded_read import InputFileError, read_text_bounded
 from ...errors import Problem
 
 HCL2_SUFFIXES = (".pkr.hcl",)
@@ -208,9 +209,9 @@ def parse_text(text: str, label: str) -> tuple[Body | None, SourceFile, list[Pro
 def parse_file(path: Path, label: str | None = None) -> tuple[Body | None, list[Problem]]:
     label = label or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        return None, [Problem(label, None, "", f"cannot read file: {error.strerror}")]
+        text = read_text_bounded(path)
+    except InputFileError as error:
+        return None, [Problem(label, None, "", f"cannot read file: {error.reason}")]
     except UnicodeDecodeError as error:
         return None, [Problem(label, None, "", f"file is not UTF-8 text: {error.reason}")]
     body, _, problems = parse_text(text, label)

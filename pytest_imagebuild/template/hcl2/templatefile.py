@@ -8,6 +8,7 @@ from typing import Any
 
 from lark import Tree
 
+from ...bounded_read import InputFileError, read_text_bounded
 from .evaluate import EvalError, Evaluator, FunctionError, text_pieces
 from .parse import SourceFile
 
@@ -17,9 +18,11 @@ def render_template_file(
 ) -> Any:
     """The rendered file; its own errors come back as the function's failure, with file:line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise FunctionError(f"cannot read {path}: {error.strerror}") from None
+        text = read_text_bounded(path)
+    except InputFileError as error:
+        raise FunctionError(f"cannot read {path}: {error.reason}") from None
+    except UnicodeDecodeError:
+        raise FunctionError(f"{path} is not UTF-8 text") from None
     file = SourceFile(str(path), text)
     table = {k: v for k, v in functions.items() if k != "templatefile"}
     evaluator = Evaluator(file, dict(variables), table)

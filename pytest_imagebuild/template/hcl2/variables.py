@@ -18,9 +18,11 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from ...errors import Problem
+from ...bounded_read import InputFileError, read_text_bounded
+from ...errors import Problem, TemplateError
+from ..jsonsource import parse_json
 from .evaluate import EvalError, Evaluator, Namespace, Pending, closest, to_string
-from .parse import Block, Location, SourceFile, parse_expression, parse_file
+from .parse import Block, Location, SourceFile, parse_expression, parse_text
 from .types import ANY, ConversionError, HclType, TypeSyntaxError, convert, parse_type
 
 VARIABLE_ARGUMENTS = ("type", "default", "description", "sensitive", "nullable")
@@ -151,9 +153,15 @@ def _hint(name: str, choices: Sequence[str]) -> str:
 
 def read_var_file(path: Path, label: str) -> tuple[dict[str, Given], list[Problem]]:
     """A `.pkrvars.hcl` file (or a JSON object for a `.json` file): names to values."""
+    try:
+        text = read_text_bounded(path)
+    except InputFileError as error:
+        return {}, [Problem(label, None, "", f"cannot read variable file: {error.reason}")]
+    except UnicodeDecodeError as error:
+        return {}, [Problem(label, None, "", f"variable file is not UTF-8 text: {error.reason}")]
     if path.name.endswith(".json"):
-        return _read_json_var_file(path, label)
-    body, problems = parse_file(path, label)
+        return _json_var_values(text, label)
+    body, file, problems = parse_text(text, label)
     if body is None:
         return {}, problems
     values: dict[str, Given] = {}
@@ -164,8 +172,6 @@ def read_var_file(path: Path, label: str) -> tuple[dict[str, Given], list[Proble
                 "belong in the configuration"
             )
         )
-    text = path.read_text(encoding="utf-8")
-    file = SourceFile(label, text)
     evaluator = Evaluator(file, {}, {})
     for name, attribute in body.attributes.items():
         try:
@@ -178,11 +184,11 @@ def read_var_file(path: Path, label: str) -> tuple[dict[str, Given], list[Proble
     return values, problems
 
 
-def _read_json_var_file(path: Path, label: str) -> tuple[dict[str, Given], list[Problem]]:
+def _json_var_values(text: str, label: str) -> tuple[dict[str, Given], list[Problem]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        return {}, [Problem(label, None, "", f"cannot read variable file: {error}")]
+        data, _ = parse_json(text, label)  # located syntax errors, nesting bounded
+    except TemplateError as error:
+        return {}, list(error.problems)
     if not isinstance(data, dict):
         return {}, [Problem(label, None, "", "a variable file must be an object of values")]
     return {name: Given(value, label) for name, value in data.items()}, []
