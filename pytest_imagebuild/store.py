@@ -19,6 +19,7 @@ from .buildkey import build_key
 from .catalogue import catalogue, load
 from .cleanup.journal import Journal
 from .cleanup.resources import BuildJournal
+from .digests import file_digest
 from .errors import ImagebuildError, Problem, TemplateError
 from .multistep import Artifact, RunOptions
 from .pipeline import RecordedLauncher, run_build
@@ -28,6 +29,7 @@ from .safepath import inside
 from .settings import Settings, display_path
 from .sharing import SharedBuilds
 from .template import RunContext, Template, plan_builds
+from .template.hcl2.parse import auto_var_files, configuration_files, is_hcl2_path
 from .template.loader import read_template
 from .template.model import BuildPlan
 from .template.names import template_stem
@@ -54,13 +56,20 @@ class LoadedTemplate:
         return self.template
 
 
+def _configuration_of(path: Path) -> list[Path]:
+    """The files a template's builds are read from: never a folder's other files (an ISO
+    beside the configuration), never a pipe or device."""
+    hcl2 = is_hcl2_path(path)
+    files = [*configuration_files(path), *auto_var_files(path)] if hcl2 else [path]
+    return [file for file in files if file.is_file()]
+
+
 def content_key(path: Path, build_name: str) -> str:
     """Identifies a build across xdist workers: the template's resolved path and bytes."""
     digest = hashlib.sha256(f"{path.resolve()}\0{build_name}\0".encode())
-    files = sorted(path.glob("*")) if path.is_dir() else [path]
-    for file in files:
+    for file in _configuration_of(path):
         try:
-            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+            digest.update(f"{file.name}\0{file_digest(file)}\0".encode())
         except OSError:
             continue
     name = f"{template_stem(path)}-{build_name}"

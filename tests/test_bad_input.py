@@ -345,3 +345,33 @@ def test_hcl2_file_functions_read_bounded(tmp_path, function):
     )
     problems = [str(p) for p in check(path)]
     assert any("cannot read /dev/zero: it is larger than" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("ssh_private_key_file", "/dev/zero", "Error setting up SSH config: it is larger than"),
+        ("iso_checksum", "file:/dev/zero", "Error reading checksum file: it is larger than"),
+    ],
+)
+def test_files_a_template_names_are_read_bounded_while_validating(tmp_path, key, value, fragment):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"builders": [{**QEMU, key: value}]}))
+    problems = [str(p) for p in check(path)]
+    assert any(fragment in p for p in problems), problems
+
+
+def test_a_template_folders_other_files_are_not_read_for_its_build_identity(tmp_path):
+    """A folder configuration's identity covers its configuration files only: an ISO or a
+    named pipe beside them is neither read into memory nor waited on."""
+    from pytest_imagebuild.store import content_key
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "build.pkr.hcl").write_text('source "null" "a" {\n  communicator = "none"\n}\n')
+    os.mkfifo(folder / "not-a-template.fifo")
+    first = content_key(folder, "a")
+    (folder / "notes.txt").write_text("not part of the configuration")
+    assert content_key(folder, "a") == first
+    (folder / "build.pkr.hcl").write_text('source "null" "a" {\n  communicator = "ssh"\n}\n')
+    assert content_key(folder, "a") != first

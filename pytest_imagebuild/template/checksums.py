@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from urllib.parse import urlparse
+
+from ..bounded_read import InputFileError, read_bounded
 
 HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 HASH_TYPES = frozenset(HASH_LENGTHS.values())
@@ -72,9 +73,9 @@ def _checksum_file_error(location: str, iso_url: str) -> str | None:
     if os.path.isdir(path):
         return "Error downloading checksum file: source path must be a file"
     try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as error:
-        return f"Error reading checksum file: {error.strerror}"
+        lines = read_bounded(path).decode("utf-8", errors="replace").splitlines()
+    except InputFileError as error:
+        return f"Error reading checksum file: {error.reason}"
     names = _names_for(iso_url, os.path.dirname(path))
     for line in lines:
         entry = _parse_line(line)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..bounded_read import InputFileError, read_bounded
 from .hints import did_you_mean
 from .jsonsource import JsonPath
 from .types import as_bool, is_set
@@ -58,9 +59,9 @@ def _key_file_error(name: str) -> str | None:
     if Path(path).is_dir():
         return f"Error setting up SSH config: read {path}: is a directory"
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as error:
-        return f"Error setting up SSH config: {error.strerror}"
+        text = read_bounded(path).decode("utf-8", errors="replace")
+    except InputFileError as error:
+        return f"Error setting up SSH config: {error.reason}"
     if "-----BEGIN " not in text:
         return f"Error setting up SSH config: Failed to read key '{name}': no key found"
     return None
