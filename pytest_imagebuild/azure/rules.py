@@ -154,14 +154,19 @@ def _check_outputs(config: dict[str, Any], path: JsonPath, report: Report) -> No
                 "A capture_name_prefix must satisfy the regular expression "
                 f'"{_CAPTURE_NAME_PREFIX.pattern}" and not end with a hyphen or period.',
             )
-    if not managed and not (
-        is_set(config, "storage_account") and is_set(config, "resource_group_name")
-    ):
+    # Packer: exactly one of (storage_account or resource_group_name) and (managed_image_*);
+    # without a managed image both VHD settings are required, each reported on its own.
+    vhd_output = is_set(config, "storage_account") or is_set(config, "resource_group_name")
+    if vhd_output == managed:
         report(
             path,
             "Specify either a VHD (storage_account and resource_group_name) or Managed Image "
             "(managed_image_resource_group_name and managed_image_name) output",
         )
+    if not managed:
+        for key in ("storage_account", "resource_group_name"):
+            if not is_set(config, key):
+                report(path, f"A {key} must be specified")
 
 
 def _check_source(config: dict[str, Any], path: JsonPath, report: Report) -> None:
