@@ -160,3 +160,28 @@ def test_hcl2_empty_timeout_fails(tmp_path: Path):
     )
     found = [str(p) for p in check(tmp_path / "build.pkr.hcl")]
     assert any("ssh_timeout" in m and 'invalid duration ""' in m for m in found), found
+
+
+AZURE_MANAGED = {**AZURE, "managed_image_name": "web", "managed_image_resource_group_name": "rg"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "refused"),
+    [
+        ({"ssh_password": "packer"}, True),  # communicator unset: held to the WinRM rule
+        ({"communicator": "none", "ssh_password": "packer"}, True),
+        ({"communicator": "ssh", "ssh_password": "packer"}, False),
+        ({"communicator": "winrm", "winrm_password": "short"}, True),
+        ({"communicator": "winrm", "winrm_password": "Passw0rd!"}, False),
+        ({"ssh_password": "abcdefg h1"}, False),  # a space is a special character
+        ({"ssh_password": "abcdefgh1\t"}, True),  # a tab is not
+        ({"ssh_password": "{{user `unset`}}"}, False),  # empty: Packer generates one
+        ({}, False),
+    ],
+)
+def test_azure_admin_password_rule(tmp_path: Path, settings: dict, refused: bool):
+    path = write(tmp_path, {"builders": [{**AZURE_MANAGED, **settings}]})
+    found = [m for m in messages(path) if "must be between 8-123 characters" in m]
+    assert bool(found) is refused, messages(path)
+    for secret in ("packer", "short"):
+        assert all(f"'{secret}'" not in m and f'"{secret}"' not in m for m in found)

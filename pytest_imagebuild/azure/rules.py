@@ -20,6 +20,7 @@ from ..template.hints import did_you_mean
 from ..template.jsonsource import JsonPath
 from ..template.types import as_bool, is_set, string_list
 from .config import CUSTOM_DATA_LIMIT
+from .password_rule import check_admin_password
 
 Report = Callable[[JsonPath, str], None]
 
@@ -523,6 +524,7 @@ def azure_arm(config: dict[str, Any], path: JsonPath, report: Report, build_name
     _check_vm_size_default(config, path, report)
     _check_cloud(config, path, report)
     _check_auth(config, path, report)
+    check_admin_password(config, path, report)
     check_communicator(config, path, report, CommunicatorNeeds(username=False, key_file=_key_file))
     _check_outputs(config, path, report)
     _check_source(config, path, report)
