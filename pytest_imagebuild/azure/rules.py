@@ -21,6 +21,7 @@ from ..template.jsonsource import JsonPath
 from ..template.types import as_bool, is_set, string_list
 from ..template.unsupported import UnsupportedTable, table_keys, unsupported_in, warn
 from .config import CUSTOM_DATA_LIMIT
+from .password_rule import check_admin_password
 
 Report = Callable[[JsonPath, str], None]
 
@@ -155,14 +156,19 @@ def _check_outputs(config: dict[str, Any], path: JsonPath, report: Report) -> No
                 "A capture_name_prefix must satisfy the regular expression "
                 f'"{_CAPTURE_NAME_PREFIX.pattern}" and not end with a hyphen or period.',
             )
-    if not managed and not (
-        is_set(config, "storage_account") and is_set(config, "resource_group_name")
-    ):
+    # Packer: exactly one of (storage_account or resource_group_name) and (managed_image_*);
+    # without a managed image both VHD settings are required, each reported on its own.
+    vhd_output = is_set(config, "storage_account") or is_set(config, "resource_group_name")
+    if vhd_output == managed:
         report(
             path,
             "Specify either a VHD (storage_account and resource_group_name) or Managed Image "
             "(managed_image_resource_group_name and managed_image_name) output",
         )
+    if not managed:
+        for key in ("storage_account", "resource_group_name"):
+            if not is_set(config, key):
+                report(path, f"A {key} must be specified")
 
 
 def _check_source(config: dict[str, Any], path: JsonPath, report: Report) -> None:
@@ -492,6 +498,7 @@ def azure_arm(config: dict[str, Any], path: JsonPath, report: Report, build_name
     _check_vm_size_default(config, path, report)
     _check_cloud(config, path, report)
     _check_auth(config, path, report)
+    check_admin_password(config, path, report)
     check_communicator(config, path, report, CommunicatorNeeds(username=False, key_file=_key_file))
     _check_outputs(config, path, report)
     _check_source(config, path, report)

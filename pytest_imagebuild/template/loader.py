@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bounded_read import InputFileError, read_text_bounded
-from ..errors import Problem, TemplateError
+from ..errors import Caveat, Problem, TemplateError
 from .durations import parse_duration
 from .functions import PACKER_COMPAT_VERSION, RunContext
 from .hints import did_you_mean
@@ -69,11 +69,26 @@ class _Reader:
                         f'(Packer: Failed to cast root level comment value in comment "{key}" '
                         "to string)",
                     )
+            elif key == "push":
+                self.push(value)
             elif key not in ROOT_KEYS:
                 self.problem(
                     (key,),
                     f"unknown root level key in template: '{key}'" + did_you_mean(key, ROOT_KEYS),
                 )
+
+    def push(self, value: Any) -> None:
+        """Atlas `push` settings: Packer 1.6.6 still decodes them as an object and ignores them."""
+        if value is None or isinstance(value, dict):
+            self.problem(
+                ("push",),
+                Caveat("'push' (the retired Atlas push settings) is ignored, as Packer ignores it"),
+            )
+        else:
+            self.problem(
+                ("push",),
+                f"'push' must be an object, got {_kind(value)} (Packer: 'Push' expected a map)",
+            )
 
     def duplicate_keys(self) -> None:
         for path, first_line in self.source.duplicates:
@@ -153,7 +168,8 @@ class _Reader:
             self.problem((*path, "except"), "only one of 'only' or 'except' may be specified")
 
     def duration(self, path: JsonPath, value: Any) -> float | None:
-        if value in (None, ""):
+        # "" is not absent: Go's time.ParseDuration refuses it, and so does Packer.
+        if value is None:
             return None
         try:
             return parse_duration(value if isinstance(value, (int, float)) else str(value))

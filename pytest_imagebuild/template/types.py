@@ -55,7 +55,13 @@ def type_error(value: Any, kind: str) -> str | None:
         raise KeyError(f"unknown field type {kind!r}")
     if check(value):
         return None
-    return f"expected {_NAMES[kind]}, got {describe(value)}"
+    message = f"expected {_NAMES[kind]}, got {describe(value)}"
+    if kind == "duration" and isinstance(value, str):
+        try:
+            parse_duration(value)
+        except ValueError as error:
+            message += f" ({error})"
+    return message
 
 
 def _is_bool(value: Any) -> bool:
@@ -91,9 +97,8 @@ def _is_duration(value: Any) -> bool:
         return True
     if not isinstance(value, str):
         return False
-    if value == "":
-        return True
     try:
+        # "" too: Go's time.ParseDuration refuses it, so Packer fails on an empty timeout.
         parse_duration(value)
     except ValueError:
         return False

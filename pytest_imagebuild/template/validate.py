@@ -15,6 +15,7 @@ from .plans import plan_builds
 from .rules import POST_PROCESSOR_RULES, PROVISIONER_RULES
 from .types import type_error
 from .unchecked import unchecked_types
+from .unchecked_builders import check_unchecked_builder
 
 Report = Callable[[JsonPath, str], None]
 
@@ -147,6 +148,8 @@ def _check_section(
             for key, value in config.items()
             if not type_error(value, every.get(key.lower(), "any"))
         }
+    elif kind == "builder":
+        check_unchecked_builder(type_name, config, path, report)
     rule = tables.rule(type_name) if rendered else None
     if rule and kind == "builder":
         rule(config, path, report, build_name)
