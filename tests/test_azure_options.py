@@ -105,7 +105,7 @@ def test_validate_warns_of_what_a_build_here_would_refuse_or_ignore(tmp_path: Pa
     warnings = [p.message for p in problems if p.warning]
     assert any(
         "does not support: custom_managed_image_name, custom_managed_image_resource_group_name"
-        " (a managed image as the source image). Packer accepts it" in w
+        " (a managed image as the source image); a build here stops" in w
         for w in warnings
     ), warnings
     assert any(

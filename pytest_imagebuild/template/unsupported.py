@@ -52,7 +52,7 @@ def warn(
             Caveat(
                 f"uses what pytest-imagebuild's {builder} builder does not support: "
                 + "; ".join(missing)
-                + f". Packer accepts it; a build here stops {stops}."
+                + f"; a build here stops {stops}."
             ),
         )
     used = [key for key in ignored if is_given(config.get(key))]
