@@ -177,3 +177,29 @@ def test_a_damaged_build_cassette_fails_the_build_item_even_with_k_build(
     result.stdout.fnmatch_lines(
         ["*build.yaml: this cassette cannot be replayed*", "*1 failed*"], consecutive=False
     )
+
+
+# -- markers ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        ("template=5", "imagebuild(template=5): template must be a path"),
+        ("5, 6", "imagebuild(template=5): template must be a path"),
+        ("template=['good.json']", "template must be a path"),
+        ("template='good.json\\x00'", "template must be a path"),
+        ("template='good.json', builder=5", "imagebuild(builder=5): builder must be a build name"),
+    ],
+)
+def test_a_marker_of_the_wrong_type_errors_its_test_and_the_session_goes_on(
+    pytester, good, arguments, fragment
+):
+    """Before: a TypeError (or ValueError) traceback at collection, "Interrupted: 1 error
+    during collection", and no other test ran."""
+    pytester.makepyfile(
+        test_marked=f"import pytest\npytestmark = pytest.mark.imagebuild({arguments})\n"
+        "def test_x(image):\n    pass\n",
+        test_other="def test_ok():\n    pass\n",
+    )
+    result = run(pytester, "--image-template", "good.json", "test_marked.py", "test_other.py")
+    result.assert_outcomes(passed=3, errors=1)  # validate, build, test_ok
+    assert fragment in result.stdout.str()
