@@ -28,7 +28,8 @@ class Problem:
 
 
 _MESSAGE_WIDTH = 2000
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates (from a JSON "\\ud800" escape) too: printing one raises UnicodeEncodeError.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def printable(text: str, keep_newlines: bool = False) -> str:

@@ -7,6 +7,7 @@ testinfra's ``host``: the tests of one module share one VM.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from .catalogue import catalogue
 from .collect import SETTINGS_KEY, STORE_KEY
-from .errors import ImagebuildError
+from .errors import ImagebuildError, printable
 from .host_choice import testinfra_host, uses_template_host
 from .image_failures import image_or_skip, skip_unselected
 from .launch import LaunchedVM
@@ -65,6 +66,7 @@ def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> Ima
     if marker and marker.args:
         kwargs.setdefault("template", marker.args[0])
     build = kwargs.get("builder") or kwargs.get("build")
+    _check_marker_types(node, kwargs.get("template"), build)
     if kwargs.get("template"):
         path = Path(kwargs["template"])
         if not path.is_absolute():
@@ -83,6 +85,19 @@ def find_target(node: pytest.Item | pytest.Collector, settings: Settings) -> Ima
         "pytestmark = pytest.mark.imagebuild(template='file.json', builder='name'), name the "
         "test file test_<template>.py beside the template, or pass exactly one --image-template."
     )
+
+
+def _check_marker_types(node: pytest.Item | pytest.Collector, template: Any, build: Any) -> None:
+    """A marker's template and builder are text (a path, a build name); anything else is an
+    error naming the test, not a TypeError from deep inside pathlib."""
+    for key, value in (("template", template), ("builder", build)):
+        if value is None:
+            continue
+        if not isinstance(value, (str, os.PathLike)) or "\0" in os.fspath(value):
+            raise ImagebuildError(
+                f"{node.nodeid}: @pytest.mark.imagebuild({key}={printable(repr(value))}): "
+                f"{key} must be a {'path' if key == 'template' else 'build name'} (a string)"
+            )
 
 
 def only_marker(node: pytest.Item | pytest.Collector) -> pytest.Mark | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from .catalogue import catalogue
-from .errors import ImagebuildError
+from .errors import ImagebuildError, printable
 from .recording.modes import MODES, RECORDING_MODES, REWRITING_MODES, check_mode
 from .reuse import settings as reuse_settings
 from .template.hcl2.parse import is_configuration_folder
@@ -217,11 +217,46 @@ def expand_templates(patterns: list[str], base: Path) -> tuple[Path, ...]:
     """Resolve paths and globs; a pattern matching nothing is a usage error, not silence."""
     found: list[Path] = []
     for pattern in patterns:
+        if not pattern.strip():
+            raise ImagebuildError("--image-template '': the path is empty; name a template file")
         full = str(base / pattern)
         matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(pattern) else [full]
         if not matches or not all(
             Path(m).is_file() or is_configuration_folder(Path(m)) for m in matches
         ):
-            raise ImagebuildError(f"--image-template {pattern}: no such template file")
+            reason = _not_a_template(matches)
+            raise ImagebuildError(f"--image-template {printable(pattern)}: {reason}")
+        for match in matches:
+            if Path(match).is_file() and not is_template_name(Path(match).name):
+                raise ImagebuildError(
+                    f"--image-template {printable(pattern)}: {printable(match)} is not a template: "
+                    f"its name must end in {', '.join(TEMPLATE_SUFFIXES)}"
+                )
         found += [Path(m).resolve() for m in matches if Path(m).resolve() not in found]
     return tuple(found)
+
+
+TEMPLATE_SUFFIXES = (".json", ".pkr.hcl", ".pkr.json")
+
+
+def is_template_name(name: str) -> bool:
+    """Whether a file of this name is collected as a template (see plugin.pytest_collect_file)."""
+    return name.endswith(TEMPLATE_SUFFIXES)
+
+
+def _not_a_template(matches: list[str]) -> str:
+    """Why what a --image-template pattern names cannot be a template, in a few words."""
+    if not matches:
+        return "no such template file (nothing matches it)"
+    for match in matches:
+        path = Path(match)
+        if path.is_file() or is_configuration_folder(path):
+            continue
+        if path.is_dir():
+            return f"{printable(match)} is a folder without .pkr.hcl or .pkr.json files"
+        if path.is_symlink() and not path.exists():
+            return f"{printable(match)} is a broken symbolic link (or a loop of them)"
+        if path.exists():
+            return f"{printable(match)} is not a regular file (a device, pipe or socket)"
+        return f"no such template file: {printable(match)}"
+    return "no such template file"

@@ -102,7 +102,13 @@ class ImageStore:
         shown = display_path(path)
         template, problems = read_template(shown, settings.variables, settings.var_files, self.run)
         kinds = {builder.type for builder in template.builders} if template else set()
-        recorded = self.recording.template_run(path) if self.recording.records(kinds) else None
+        try:
+            recorded = self.recording.template_run(path) if self.recording.records(kinds) else None
+        except ImagebuildError:
+            # A damaged cassette is its build's error, not the template's: the build items
+            # are still collected (-k build must not silently run nothing) and each build
+            # reads the cassette again and fails naming it.
+            recorded = None
         if recorded is not None:
             variables = {**settings.variables, **recorded.variables}
             template, problems = read_template(shown, variables, settings.var_files, recorded.run)

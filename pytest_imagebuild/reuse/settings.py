@@ -67,6 +67,18 @@ def parse_size(text: str, what: str = "image_cache_size") -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2)])
 
 
+def ini_bool(config: Any, name: str) -> bool:
+    """A bool ini key; a value pytest cannot read as one is a usage error naming the key."""
+    try:
+        return bool(config.getini(name))
+    except ValueError:
+        raw = config.inicfg.get(name, "") if hasattr(config, "inicfg") else ""
+        shown = f" = {raw!r}" if isinstance(raw, str) and raw else ""
+        raise ImagebuildError(
+            f"{name}{shown} is not a boolean: use true or false (1/0, yes/no, on/off)"
+        ) from None
+
+
 @dataclass(frozen=True)
 class ReuseSettings:
     reuse: bool = False
@@ -78,8 +90,8 @@ class ReuseSettings:
     @classmethod
     def from_config(cls, config: Any) -> ReuseSettings:
         option = config.option
-        reuse = option.image_reuse if option.image_reuse is not None else config.getini(
-            "image_reuse"
+        reuse = option.image_reuse if option.image_reuse is not None else ini_bool(
+            config, "image_reuse"
         )
         keep = option.image_keep or config.getini("image_keep") or "never"
         if keep not in KEEP_CHOICES:

@@ -17,6 +17,7 @@ from typing import Any
 
 from lark import Token, Tree
 
+from . import limits
 from .parse import Location, SourceFile, children, location, name_of, parse_expression
 
 
@@ -293,9 +294,14 @@ class Evaluator:
         depth = getattr(_NESTING, "depth", 0)
         if depth >= MAX_NESTING:  # deeper would exhaust Python's stack: a traceback
             raise self.fail(node, f"the expression is nested more than {MAX_NESTING} levels deep")
+        if depth == 0:
+            limits.start_expression()
         _NESTING.depth = depth + 1
         try:
+            limits.step()
             return method(node)
+        except limits.LimitExceeded as error:
+            raise self.fail(node, str(error)) from None
         finally:
             _NESTING.depth = depth
 
@@ -392,6 +398,7 @@ class Evaluator:
             kind = piece[0]
             if kind in stop:
                 return "".join(out), pos
+            self._check_size(out, node)
             if kind == "text":
                 out.append(piece[1])
                 pos += 1
@@ -425,10 +432,18 @@ class Evaluator:
                     inner = Evaluator(self.file, self.roots, self.functions, scope)
                     text, _ = inner._render(pieces[:end], pos + 1, node, ())
                     out.append(text)
+                    self._check_size(out, node)
                 pos = end + 1
             else:
                 raise self.fail(node, f"Unexpected %{{{kind}}} in this template")
+        self._check_size(out, node)
         return "".join(out), pos
+
+    def _check_size(self, out: list[str], node: Tree) -> None:
+        try:
+            limits.check_chars(sum(map(len, out)), "the template's text")
+        except limits.LimitExceeded as error:
+            raise self.fail(node, str(error)) from None
 
     def _interpolate(self, value: Any, node: Tree | Token) -> str:
         if value is None:
@@ -696,7 +711,13 @@ class Evaluator:
                 ),
             )
         try:
-            return function(*args)
+            result = function(*args)
+            limits.check_value(result)
+            return result
+        except limits.LimitExceeded as error:
+            raise self.fail(
+                node, f'Error in function call: call to "{name}" failed: {error}'
+            ) from None
         except FunctionError as error:
             raise self.fail(
                 node, f'Error in function call: call to "{name}" failed: {error}'

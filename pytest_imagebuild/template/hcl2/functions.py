@@ -21,6 +21,7 @@ from typing import Any
 from ... import rfc3339
 from ...bounded_read import InputFileError, read_bounded, read_text_bounded
 from ..functions import RunContext
+from . import limits
 from .evaluate import FunctionError, to_string
 
 Function = Callable[..., Any]
@@ -131,6 +132,8 @@ def _format(spec: Any, *args: Any) -> str:
 
     def verb(match: re.Match[str]) -> str:
         flags, kind = match.group(1), match.group(2)
+        for number in re.findall(r"\d+", flags):  # width and precision
+            limits.check_chars(int(number), "a padded value")
         if kind == "%":
             return "%"
         if not values:
@@ -154,6 +157,7 @@ def _format(spec: Any, *args: Any) -> str:
 
 
 def _regex_replace(text: Any, pattern: Any, replacement: Any) -> str:
+    limits.check_pattern(_string(pattern))
     try:
         expression = re.compile(_string(pattern))
     except re.error as error:
@@ -166,7 +170,10 @@ def _replace(text: Any, search: Any, replacement: Any) -> str:
     needle = _string(search)
     if len(needle) > 1 and needle.startswith("/") and needle.endswith("/"):
         return _regex_replace(text, needle[1:-1], replacement)
-    return _string(text).replace(needle, _string(replacement))
+    value, new = _string(text), _string(replacement)
+    occurrences = value.count(needle) if needle else len(value) + 1
+    limits.check_chars(len(value) + occurrences * (len(new) - len(needle)))
+    return value.replace(needle, new)
 
 
 def _lookup(mapping: Any, key: Any, *default: Any) -> Any:
@@ -335,7 +342,7 @@ class RunFunctions:
             "trimsuffix": lambda s, p: _string(s).removesuffix(_string(p)),
             "substr": _substr,
             "chomp": lambda s: _string(s).rstrip("\r\n"),
-            "indent": lambda n, s: _string(s).replace("\n", "\n" + " " * _int(n)),
+            "indent": _indent,
             "startswith": lambda s, p: _string(s).startswith(_string(p)),
             "endswith": lambda s, p: _string(s).endswith(_string(p)),
             "strrev": lambda s: _string(s)[::-1],
@@ -343,7 +350,7 @@ class RunFunctions:
             "coalescelist": lambda *ls: next((item for item in ls if _list(item)), []),
             "compact": lambda v: [item for item in _list(v) if item not in (None, "")],
             "concat": _concat,
-            "distinct": lambda v: [x for i, x in enumerate(_list(v)) if x not in _list(v)[:i]],
+            "distinct": _distinct,
             "flatten": _flatten,
             "merge": _merge,
             "lookup": _lookup,
@@ -395,6 +402,7 @@ def _lazy_placeholder(*args: Any) -> Any:
 
 
 def _regex(pattern: Any, text: Any) -> Any:
+    limits.check_pattern(_string(pattern))
     try:
         match = re.search(_string(pattern), _string(text))
     except re.error as error:
@@ -432,7 +440,37 @@ def _range(*args: Any) -> list[int]:
     numbers = [_int(a) for a in args]
     if not 1 <= len(numbers) <= 3:
         raise FunctionError("range() takes 1 to 3 arguments")
-    return list(range(*numbers))
+    if len(numbers) == 3 and numbers[2] == 0:
+        raise FunctionError("the step of range() must not be zero")
+    values = range(*numbers)
+    try:
+        count = len(values)
+    except OverflowError:  # more than a machine word can count
+        raise limits.too_many_elements(max(numbers) - min(numbers)) from None
+    limits.check_count(count)
+    return list(values)
+
+
+def _indent(spaces: Any, text: Any) -> str:
+    value, width = _string(text), _int(spaces)
+    limits.check_chars(len(value) + value.count("\n") * max(width, 0))
+    return value.replace("\n", "\n" + " " * width)
+
+
+def _distinct(values: Any) -> list[Any]:
+    """The first of each equal value, in order; linear for strings, numbers and bools."""
+    out: list[Any] = []
+    seen: set[Any] = set()
+    for item in _list(values):
+        try:
+            if item in seen:
+                continue
+            seen.add(item)
+        except TypeError:  # a list or object: compared with the others of its kind
+            if item in out:
+                continue
+        out.append(item)
+    return out
 
 
 def _jsondecode(text: Any) -> Any:
