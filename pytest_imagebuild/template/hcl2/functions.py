@@ -156,14 +156,20 @@ def _format(spec: Any, *args: Any) -> str:
     return result
 
 
-def _regex_replace(text: Any, pattern: Any, replacement: Any) -> str:
-    limits.check_pattern(_string(pattern))
+def _pattern(pattern: Any) -> Any:
     try:
-        expression = re.compile(_string(pattern))
-    except re.error as error:
+        return limits.compile_pattern(_string(pattern))
+    except limits.pattern_errors() as error:
         raise FunctionError(f"invalid regular expression: {error}") from None
+
+
+def _regex_replace(text: Any, pattern: Any, replacement: Any) -> str:
+    expression = _pattern(pattern)
     go_style = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", _string(replacement))
-    return expression.sub(go_style, _string(text))
+    try:
+        return expression.sub(go_style, _string(text), timeout=limits.REGEX_SECONDS)
+    except TimeoutError:
+        raise limits.timed_out(_string(pattern)) from None
 
 
 def _replace(text: Any, search: Any, replacement: Any) -> str:
@@ -402,11 +408,10 @@ def _lazy_placeholder(*args: Any) -> Any:
 
 
 def _regex(pattern: Any, text: Any) -> Any:
-    limits.check_pattern(_string(pattern))
     try:
-        match = re.search(_string(pattern), _string(text))
-    except re.error as error:
-        raise FunctionError(f"invalid regular expression: {error}") from None
+        match = _pattern(pattern).search(_string(text), timeout=limits.REGEX_SECONDS)
+    except TimeoutError:
+        raise limits.timed_out(_string(pattern)) from None
     if not match:
         raise FunctionError("pattern did not match any part of the given string")
     if match.groupdict():

@@ -10,7 +10,6 @@ limits.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
@@ -75,22 +74,27 @@ def step() -> None:
         )
 
 
-# A group with a repetition inside that is itself repeated: `(a+)+`, `(a*b?)*`, `(x{2,})+`.
-_NESTED_REPETITION = re.compile(
-    r"\((?:[^()\\]|\\.)*(?:[*+]|\{\d*,\d*\})(?:[^()\\]|\\.)*\)(?:[*+]|\{\d*,)"
-)
+REGEX_SECONDS = 2.0
+"""How long one regular-expression match may take before it is refused."""
 
 
-def check_pattern(pattern: str) -> None:
-    """Refuse a regular expression Python may take exponential time to match.
+def compile_pattern(pattern: str) -> Any:
+    """A compiled pattern of the `regex` engine, whose matches can be given a time limit."""
+    import regex  # python-hcl2 depends on it
 
-    Packer's (Go's RE2) engine matches any pattern in linear time; Python's backtracks, and a
-    repetition nested in a repetition, such as `(a+)+b`, makes it try every way of splitting
-    the text. Such patterns are refused with a hint instead of hanging the session.
-    """
-    if _NESTED_REPETITION.search(pattern):
-        raise LimitExceeded(
-            f"the regular expression {pattern!r} repeats a group that itself repeats (such as "
-            "(a+)+), which pytest-imagebuild's regular-expression engine can take exponential "
-            "time to match; write it without the nested repetition"
-        )
+    return regex.compile(pattern)
+
+
+def pattern_errors() -> tuple[type[BaseException], ...]:
+    import regex
+
+    return (regex.error,)
+
+
+def timed_out(pattern: str) -> LimitExceeded:
+    """Go's engine never backtracks; Python's may, for ever, on a pattern such as `(a+)+b`."""
+    return LimitExceeded(
+        f"matching the regular expression {pattern!r} took more than {REGEX_SECONDS:g} s "
+        "(pytest-imagebuild's engine backtracks where Packer's does not: a repetition inside "
+        "a repetition, such as (a+)+b, can take exponential time); simplify the pattern"
+    )
