@@ -80,7 +80,7 @@ REGEX_SECONDS = 2.0
 
 def compile_pattern(pattern: str) -> Any:
     """A compiled pattern of the `regex` engine, whose matches can be given a time limit."""
-    import regex  # python-hcl2 depends on it
+    import regex
 
     return regex.compile(pattern)
 
