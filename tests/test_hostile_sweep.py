@@ -226,3 +226,21 @@ def test_a_marker_of_the_wrong_type_errors_its_test_and_the_session_goes_on(
     result = run(pytester, "--image-template", "good.json", "test_marked.py", "test_other.py")
     result.assert_outcomes(passed=3, errors=1)  # validate, build, test_ok
     assert fragment in result.stdout.str()
+
+
+def test_a_list_doubled_through_locals_is_refused_before_it_is_written_out(tmp_path):
+    """Forty doublings cost nothing as shared Python lists and hang anything that walks them."""
+    doublings = "\n".join(f"  a{i} = [local.a{i - 1}, local.a{i - 1}]" for i in range(1, 41))
+    path = tmp_path / "t.pkr.hcl"
+    path.write_text(
+        f'locals {{\n  a0 = "x"\n{doublings}\n}}\n'
+        'source "null" "a" {\n  communicator = "none"\n}\n'
+        'build {\n  sources = ["source.null.a"]\n'
+        '  provisioner "shell-local" {\n    inline = [jsonencode(local.a40)]\n  }\n}\n'
+    )
+    started = time.monotonic()
+    problems = [str(problem) for problem in check(path)]
+    assert time.monotonic() - started < 30  # only a hang exceeds this
+    assert any(
+        "t.pkr.hcl:21:" in p and "more than 1000000 elements written out" in p for p in problems
+    ), problems

@@ -338,7 +338,16 @@ class Evaluator:
         )
 
     def _tuple(self, node: Tree) -> list[Any]:
-        return [self.value(kid) for kid in children(node) if isinstance(kid, Tree)]
+        values = [self.value(kid) for kid in children(node) if isinstance(kid, Tree)]
+        return self._bounded(values, node)
+
+    def _bounded(self, value: Any, node: Tree) -> Any:
+        """A constructed list or object, refused when written out it would be too large."""
+        try:
+            limits.check_value(value)
+        except limits.LimitExceeded as error:
+            raise self.fail(node, str(error)) from None
+        return value
 
     def _object(self, node: Tree) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -349,7 +358,7 @@ class Evaluator:
             key_expr = children(key_node)[0]
             key = self._object_key(key_expr)
             result[key] = self.value(value_node)
-        return result
+        return self._bounded(result, node)
 
     def _object_key(self, node: Tree | Token) -> str:
         if isinstance(node, Tree) and node.data == "keyword":
@@ -596,7 +605,7 @@ class Evaluator:
         for inner, rest in self._for_items(node):
             expr = next(k for k in rest if isinstance(k, Tree) and k.data != "for_cond")
             out.append(inner.value(expr))
-        return out
+        return self._bounded(out, node)
 
     def _for_object_expr(self, node: Tree) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -50,12 +50,48 @@ def check_chars(count: int, what: str = "the result") -> None:
         )
 
 
+MAX_EXPANDED = 1_000_000
+"""The most elements a value may hold counting nested ones, as written out in full."""
+
+
+def expanded_size(value: Any, limit: int = MAX_EXPANDED) -> int:
+    """How many elements ``value`` holds once every shared part is written out in full.
+
+    Locals can double a list forty times (`a1 = [a0, a0]`, `a2 = [a1, a1]`, ...): cheap as
+    shared Python objects, ruinous once rendered. Counted over the distinct containers, stopping
+    early past ``limit``.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        item, done = stack.pop()
+        if not isinstance(item, (list, dict)) or (id(item) in sizes and not done):
+            continue
+        members = list(item.values()) if isinstance(item, dict) else item
+        if not done:
+            sizes[id(item)] = 0  # visiting: a value never contains itself
+            stack.append((item, True))
+            stack.extend((member, False) for member in members)
+            continue
+        total = len(members) + sum(
+            sizes.get(id(m), 0) for m in members if isinstance(m, (list, dict))
+        )
+        sizes[id(item)] = min(total, limit + 1)
+    return sizes.get(id(value), 0)
+
+
 def check_value(value: Any) -> None:
-    """A function's result: not too many elements, not too long a string."""
+    """A function's or constructor's result: not too many elements, not too long a string."""
     if isinstance(value, str):
         check_chars(len(value))
     elif isinstance(value, (list, dict)):
         check_count(len(value))
+        size = expanded_size(value)
+        if size > MAX_EXPANDED:
+            raise LimitExceeded(
+                f"the value would hold more than {MAX_EXPANDED} elements written out in full "
+                "(pytest-imagebuild's limit; is a list doubled again and again through locals?)"
+            )
 
 
 def start_expression() -> None:
