@@ -41,20 +41,9 @@ _NO_COMMUNICATOR = frozenset({"amazon-chroot", "azure-chroot", "file", "lxc", "l
 # jdcloud fails its own decoding before any key is looked at; nothing to say about it.
 _OPAQUE = frozenset({"jdcloud"})
 
-# Keys `packer fix` renamed or removed; refused unless the builder still decodes them.
-_RETIRED = frozenset(
-    {
-        "iso_checksum_type",
-        "iso_checksum_url",
-        "iso_md5",
-        "ssh_disable_agent",
-        "ssh_host_port_max",
-        "ssh_host_port_min",
-        "ssh_key_path",
-        "ssh_skip_nat_mapping",
-        "ssh_wait_timeout",
-    }
-)
+# Keys `packer fix` renamed or removed (the same for every type); refused unless the builder
+# still decodes them.
+_RETIRED = fields.DEPRECATED_KEYS["*"]
 _STILL_DECODED_BY: dict[str, Callable[[str], bool]] = {
     "ssh_wait_timeout": lambda builder: builder not in _NO_COMMUNICATOR,
     "ssh_host_port_min": _VIRTUALBOX.__contains__,
