@@ -17,12 +17,12 @@ import re
 from bisect import bisect_right
 from typing import Any
 
-from lark import Token, Tree
+from lark import Token
 from lark.exceptions import UnexpectedInput
 
 from ...errors import Problem, TemplateError
 from ..jsonsource import JsonPath, SourceMap, parse_json
-from .parse import Attribute, Block, Body, Location, SourceFile, children
+from .parse import Attribute, Block, Body, Location, SourceFile, parse_expression
 
 # Block types by where they stand: the number of labels each takes.
 TOP_BLOCKS = {
@@ -53,18 +53,9 @@ NESTED_BLOCKS: dict[str, dict[str, int]] = {
 # a variable's type).
 RAW_EXPRESSIONS = {("variable", "type")}
 COMMENT = "//"
-PREFIX = "__expr__ = "
+PREFIX = "__expr__ = "  # what parse_expression puts before the expression it parses
 # JSON string escapes HCL's quoted templates do not have.
 _ESCAPES_HCL_LACKS = re.compile(r"(?<!\\)(?:\\\\)*\\[/bf]")
-
-
-def _parse(text: str) -> Any:
-    """The one expression of ``__expr__ = ...`` (positions are those of ``text``)."""
-    from hcl2.api import parses_to_tree
-
-    tree = parses_to_tree(text)
-    attribute = next(c for c in children(tree.children[0]) if isinstance(c, Tree))
-    return children(attribute)[2]
 
 
 class _Reader:
@@ -144,7 +135,7 @@ class _Reader:
         elif _ESCAPES_HCL_LACKS.search(text) or not text:
             text = _expression(value)  # rewritten: positions inside it are approximate
         try:
-            expr = _parse(PREFIX + text)
+            expr = parse_expression(text, self.label, 1)
         except UnexpectedInput as error:
             column = max((getattr(error, "column", None) or 1) - len(PREFIX), 1)
             self.problem(path, f"Invalid expression at column {column} of the value: {text!r}")
