@@ -98,13 +98,15 @@ class AzureArmBuilder:
             raise refusal("azure-arm", missing, "Nothing was created.")
         config = AzureArmConfig.from_plan(ctx.plan.config)
         # What Azure would refuse late stops the build before anything exists.
-        config.custom_data()
+        custom_data = config.custom_data()
         if config.shared_gallery_image_version_end_of_life_date:
             end_of_life(config.shared_gallery_image_version_end_of_life_date)
         seed = ctx.options.seed or ctx.plan.template.run.seed
         password = config.password or random_password(seed, f"admin/{ctx.plan.name}")
         protect(ctx.ui, password)
-        ctx.state["azure"] = AzureState(config, TempNames.create(seed, ctx.plan.name), password)
+        ctx.state["azure"] = AzureState(
+            config, TempNames.create(seed, ctx.plan.name), password, custom_data=custom_data
+        )
         self.endpoints = endpoints or options.endpoints(ctx.options.provider)
 
     def steps(self) -> list[Step]:

@@ -53,6 +53,7 @@ class AzureState:
     image_id: str = ""
     ssh_public_key: str = ""
     gallery_version_id: str = ""
+    custom_data: str = ""  # custom_data_file's content, base64, read once before anything
 
     @property
     def resources(self) -> Any:
@@ -289,7 +290,7 @@ class StepVirtualMachine(AzureStep):
                 os_disk_size_gb=config.os_disk_size_gb,
                 ssh_public_key=state.ssh_public_key,
                 tags=state.tags,
-                custom_data=config.custom_data(),
+                custom_data=state.custom_data,
                 os_disk_caching=config.disk_caching_type,
                 os_disk_storage_type=config.managed_image_storage_account_type,
                 image_reference=source_reference(config)
