@@ -29,8 +29,7 @@ from .reuse import keep
 from .settings import Settings, add_options
 from .sharing import SharedBuilds
 from .store import ImageStore
-from .template.hcl2.parse import HCL2_SUFFIXES, JSON_SYNTAX_SUFFIXES
-from .template.names import template_stem
+from .template.names import is_template_name, template_stem
 
 # Fewer full garbage collections at the end of the session (see endgc.py).
 # A folder of given templates listed once, not once per template (see collect_once.py).
@@ -160,10 +159,7 @@ def _companion_tests(templates: tuple[Path, ...]) -> list[str]:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    is_template = file_path.suffix == ".json" or file_path.name.endswith(
-        HCL2_SUFFIXES + JSON_SYNTAX_SUFFIXES
-    )
-    if is_template and _is_given_template(file_path, parent.config):
+    if is_template_name(file_path.name) and _is_given_template(file_path, parent.config):
         return TemplateFile.from_parent(parent, path=file_path)
     return None
 

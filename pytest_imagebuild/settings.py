@@ -14,6 +14,7 @@ from .errors import ImagebuildError, printable
 from .recording.modes import MODES, RECORDING_MODES, REWRITING_MODES, check_mode
 from .reuse import settings as reuse_settings
 from .template.hcl2.parse import is_configuration_folder
+from .template.names import TEMPLATE_SUFFIXES, is_template_name
 from .template.variables import parse_cli_var
 
 
@@ -234,14 +235,6 @@ def expand_templates(patterns: list[str], base: Path) -> tuple[Path, ...]:
                 )
         found += [Path(m).resolve() for m in matches if Path(m).resolve() not in found]
     return tuple(found)
-
-
-TEMPLATE_SUFFIXES = (".json", ".pkr.hcl", ".pkr.json")
-
-
-def is_template_name(name: str) -> bool:
-    """Whether a file of this name is collected as a template (see plugin.pytest_collect_file)."""
-    return name.endswith(TEMPLATE_SUFFIXES)
 
 
 def _not_a_template(matches: list[str]) -> str:

@@ -11,6 +11,11 @@ TEMPLATE_SUFFIXES = (".pkr.hcl", ".pkr.json", ".json")
 OUTSIDE_FOLDER = "_outside"
 
 
+def is_template_name(name: str) -> bool:
+    """Whether a file of this name is a template: legacy JSON, HCL2 or HCL2's JSON syntax."""
+    return name.endswith(TEMPLATE_SUFFIXES)
+
+
 def template_stem(path: Path) -> str:
     """`webserver` for webserver.json, webserver.pkr.hcl and webserver.pkr.json; a folder's name
     for a folder configuration."""
