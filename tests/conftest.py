@@ -12,7 +12,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+# An in-process pytester run drops, when it ends, every module first imported during it: a
+# library the plugin imports there (requests, msal) would then exist twice in this process,
+# and a later test would mix the two copies ("You can only merge into CookieJar"). Imported
+# here first, they are one copy for every test.
+import azure.identity
 import pytest
+import requests  # noqa: F401
 
 from standin import Standin, start_standin
 
