@@ -231,7 +231,7 @@ def expand_templates(patterns: list[str], base: Path) -> tuple[Path, ...]:
             if Path(match).is_file() and not is_template_name(Path(match).name):
                 raise ImagebuildError(
                     f"--image-template {printable(pattern)}: {printable(match)} is not a template: "
-                    f"its name must end in {', '.join(TEMPLATE_SUFFIXES)}"
+                    f"its name must end in {', '.join(sorted(TEMPLATE_SUFFIXES, key=len))}"
                 )
         found += [Path(m).resolve() for m in matches if Path(m).resolve() not in found]
     return tuple(found)
