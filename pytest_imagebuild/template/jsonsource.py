@@ -43,6 +43,13 @@ MAX_DEPTH = 100
 _SHOWN_WIDTH = 100
 
 
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, for messages: "an object", "a list", "a string", ..."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else "null"
+    )
+
+
 def format_path(path: JsonPath) -> str:
     """Render a path the way users write it: builders[0].client_id."""
     out = ""

@@ -12,7 +12,7 @@ from ..errors import Caveat, Problem, TemplateError
 from .durations import parse_duration
 from .functions import PACKER_COMPAT_VERSION, RunContext
 from .hints import did_you_mean
-from .jsonsource import JsonPath, SourceMap, parse_json
+from .jsonsource import JsonPath, SourceMap, json_kind, parse_json
 from .model import BuilderSpec, PostProcessorSpec, ProvisionerSpec, Template
 from .types import describe
 from .variables import resolve_variables
@@ -65,7 +65,7 @@ class _Reader:
                 if not isinstance(value, str):
                     self.problem(
                         (key,),
-                        f"a root level comment must be a string, got {_kind(value)} "
+                        f"a root level comment must be a string, got {json_kind(value)} "
                         f'(Packer: Failed to cast root level comment value in comment "{key}" '
                         "to string)",
                     )
@@ -87,7 +87,7 @@ class _Reader:
         else:
             self.problem(
                 ("push",),
-                f"'push' must be an object, got {_kind(value)} (Packer: 'Push' expected a map)",
+                f"'push' must be an object, got {json_kind(value)} (Packer: 'Push' expected a map)",
             )
 
     def duplicate_keys(self) -> None:
@@ -104,7 +104,7 @@ class _Reader:
             return ""
         path: JsonPath = ("min_packer_version",)
         if not isinstance(value, str):
-            self.problem(path, f"'min_packer_version' must be a string, got {_kind(value)}")
+            self.problem(path, f"'min_packer_version' must be a string, got {json_kind(value)}")
             return ""
         match = _VERSION.match(value)
         if value and not match:
@@ -126,14 +126,14 @@ class _Reader:
         if not isinstance(value, list):
             self.problem(
                 path,
-                f"'sensitive-variables' must be a list of variable names, got {_kind(value)}"
+                f"'sensitive-variables' must be a list of variable names, got {json_kind(value)}"
                 + (f' (write ["{value}"])' if isinstance(value, str) else ""),
             )
             return []
         names = []
         for index, name in enumerate(value):
             if not isinstance(name, str):
-                self.problem((*path, index), f"expected a variable name, got {_kind(name)}")
+                self.problem((*path, index), f"expected a variable name, got {json_kind(name)}")
             elif name not in known:
                 self.problem(
                     (*path, index),
@@ -148,7 +148,7 @@ class _Reader:
         if value is None:
             return default
         if isinstance(value, (dict, list)):
-            self.problem(path, f"expected a string, got {_kind(value)}")
+            self.problem(path, f"expected a string, got {json_kind(value)}")
             return default
         return str(value)
 
@@ -160,7 +160,7 @@ class _Reader:
             return [value]
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return list(value)
-        self.problem(path, f"expected a list of build names, got {_kind(value)}")
+        self.problem(path, f"expected a list of build names, got {json_kind(value)}")
         return []
 
     def only_or_except(self, path: JsonPath, only: list[str], except_: list[str]) -> None:
@@ -182,14 +182,14 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem((key,), f"'{key}' must be a list of objects, got {_kind(value)}")
+            self.problem((key,), f"'{key}' must be a list of objects, got {json_kind(value)}")
             return []
         out = []
         for index, item in enumerate(value):
             if isinstance(item, dict):
                 out.append(((key, index), item))
             else:
-                self.problem((key, index), f"expected an object, got {_kind(item)}")
+                self.problem((key, index), f"expected an object, got {json_kind(item)}")
         return out
 
     def builders(self) -> list[BuilderSpec]:
@@ -264,7 +264,9 @@ class _Reader:
         if isinstance(raw, str):
             return PostProcessorSpec(type=raw, config={}, path=path)
         if not isinstance(raw, dict):
-            self.problem(path, f"a post-processor must be a string or an object, got {_kind(raw)}")
+            self.problem(
+                path, f"a post-processor must be a string or an object, got {json_kind(raw)}"
+            )
             return None
         kind = self.string((*path, "type"), raw.get("type"))
         if not kind:
@@ -302,7 +304,7 @@ class _Reader:
             self.problem(
                 ("post-processors",),
                 f"'post-processors' must be a list of post-processors and chains, got "
-                f"{_kind(value)}" + (f' (write ["{value}"])' if isinstance(value, str) else ""),
+                f"{json_kind(value)}" + (f' (write ["{value}"])' if isinstance(value, str) else ""),
             )
             return []
         chains: list[list[PostProcessorSpec]] = []
@@ -345,12 +347,6 @@ class _Reader:
                     )
 
 
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, (int, float)) else "null"
-    )
-
-
 def _newer(required: str, ours: str) -> bool:
     """Whether version segments "1.7" ask for more than ours; missing segments count as 0."""
     wanted = [int(part) for part in required.split(".")]
@@ -384,7 +380,8 @@ def read_template(
     except TemplateError as error:
         return None, error.problems
     if not isinstance(data, dict):
-        return None, [source.problem((), f"a template must be a JSON object, got {_kind(data)}")]
+        message = f"a template must be a JSON object, got {json_kind(data)}"
+        return None, [source.problem((), message)]
     reader = _Reader(data, source)
     reader.duplicate_keys()
     reader.root_keys()
@@ -392,7 +389,7 @@ def read_template(
     min_version = reader.min_packer_version()
     declared = data.get("variables") or {}
     if not isinstance(declared, dict):
-        reader.problem(("variables",), f"'variables' must be an object, got {_kind(declared)}")
+        reader.problem(("variables",), f"'variables' must be an object, got {json_kind(declared)}")
         declared = {}
     resolved, variable_problems = resolve_variables(
         declared,

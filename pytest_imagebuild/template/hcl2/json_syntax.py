@@ -21,7 +21,7 @@ from lark import Token
 from lark.exceptions import UnexpectedInput
 
 from ...errors import Problem, TemplateError
-from ..jsonsource import JsonPath, SourceMap, parse_json
+from ..jsonsource import JsonPath, SourceMap, json_kind, parse_json
 from .parse import Attribute, Block, Body, Location, SourceFile, parse_expression
 
 # Block types by where they stand: the number of labels each takes.
@@ -78,7 +78,7 @@ class _Reader:
         """An object as a block body: schema names its nested blocks, the rest are arguments."""
         body = Body(where=self.where(path))
         if not isinstance(value, dict):
-            self.problem(path, f'the "{kind}" block must be a JSON object, not {_kind(value)}')
+            self.problem(path, f'the "{kind}" block must be a JSON object, not {json_kind(value)}')
             return body
         for name, item in value.items():
             if name == COMMENT:
@@ -106,7 +106,7 @@ class _Reader:
             self.problem(
                 path,
                 f'the "{kind}" block takes {labels} label(s): write it as an object keyed by '
-                f"its label, not {_kind(value)}",
+                f"its label, not {json_kind(value)}",
             )
             return []
         found = []
@@ -212,12 +212,6 @@ def _template(text: str) -> str:
         .replace("\t", "\\t")
     )
     return f'"{escaped}"'
-
-
-def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )
 
 
 def parse_json_syntax(text: str, label: str) -> tuple[Body | None, SourceFile, list[Problem]]:
